@@ -1,0 +1,39 @@
+namespace DeepSentinel.Core.Errors;
+
+/// <summary>
+/// Stable error identifiers. They appear as the FullyQualifiedErrorId prefix of PowerShell error
+/// records, so scripts may match on them: never rename one.
+/// </summary>
+public static class ErrorIds
+{
+    /// <summary>A bounding box is out of range or has its corners swapped.</summary>
+    public const string InvalidBoundingBox = "InvalidBoundingBox";
+    /// <summary>A geometry (GeoJSON or WKT) could not be parsed.</summary>
+    public const string InvalidGeometry = "InvalidGeometry";
+    /// <summary>Both a bounding box and an intersecting geometry were given.</summary>
+    public const string BoundingBoxAndIntersectsConflict = "BoundingBoxAndIntersectsConflict";
+    /// <summary>The end of a time range is before its start.</summary>
+    public const string EndBeforeStart = "EndBeforeStart";
+    /// <summary>A parameter value is out of its allowed range or format.</summary>
+    public const string InvalidParameterValue = "InvalidParameterValue";
+    /// <summary>A collection does not exist on the STAC API or catalog.</summary>
+    public const string UnknownCollection = "UnknownCollection";
+    /// <summary>A server could not be reached (DNS failure, connection refused or reset) within the retry budget.</summary>
+    public const string EndpointUnreachable = "EndpointUnreachable";
+    /// <summary>A URL answered, but not as a STAC API or catalog.</summary>
+    public const string NotAStacEndpoint = "NotAStacEndpoint";
+    /// <summary>A STAC response was not valid JSON or lacked required members.</summary>
+    public const string StacResponseMalformed = "StacResponseMalformed";
+    /// <summary>A STAC request failed with an HTTP error status.</summary>
+    public const string StacRequestFailed = "StacRequestFailed";
+    /// <summary>A server kept answering 429/5xx or timing out until the retry budget ran out.</summary>
+    public const string ServerUnavailable = "ServerUnavailable";
+    /// <summary>A request timed out.</summary>
+    public const string RequestTimedOut = "RequestTimedOut";
+    /// <summary>A SAS token could not be obtained from the Planetary Computer token endpoint.</summary>
+    public const string SasTokenUnavailable = "SasTokenUnavailable";
+    /// <summary>An item in a STAC response could not be read as a Sentinel scene.</summary>
+    public const string SceneItemInvalid = "SceneItemInvalid";
+    /// <summary>A static catalog file or link could not be read.</summary>
+    public const string CatalogUnreadable = "CatalogUnreadable";
+}

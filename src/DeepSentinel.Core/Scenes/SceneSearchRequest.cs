@@ -1,0 +1,40 @@
+using DeepSentinel.Core.Stac;
+
+namespace DeepSentinel.Core.Scenes;
+
+/// <summary>Where to search and what for: the whole input of <see cref="SceneSearchService"/>.</summary>
+public sealed record SceneSearchRequest
+{
+    /// <summary>A known provider; null with no <see cref="StacUrl"/> means Planetary Computer.</summary>
+    public StacProvider? Provider { get; init; }
+
+    /// <summary>
+    /// A STAC API root. With <see cref="Provider"/> it overrides that provider's URL (a mirror or a
+    /// test server); alone it means any STAC API, searched with conventional collection names.
+    /// </summary>
+    public Uri? StacUrl { get; init; }
+
+    /// <summary>A static catalog: a folder, a catalog.json path or an http(s) URL. Excludes the two above.</summary>
+    public string? Catalog { get; init; }
+
+    /// <summary>The filters.</summary>
+    public SceneQuery Query { get; init; } = new();
+
+    /// <summary>A Planetary Computer subscription key (else the PC_SDK_SUBSCRIPTION_KEY variable, else none).</summary>
+    public string? SubscriptionKey { get; init; }
+
+    /// <summary>The SAS token endpoint for signing (default: Planetary Computer's).</summary>
+    public Uri? SasTokenEndpoint { get; init; }
+
+    /// <summary>Whether to sign asset hrefs for providers that need it.</summary>
+    public bool SignAssets { get; init; } = true;
+
+    /// <summary>Items per page requested from the API (1-1000).</summary>
+    public int PageSize { get; init; } = 100;
+
+    /// <summary>Request timeout per attempt; null keeps the services' default.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <inheritdoc />
+    public override string ToString() => Diagnostics.SecretRedactor.Redact(Catalog is not null ? $"catalog {Catalog}" : $"{Provider?.ToString() ?? "STAC"} {StacUrl}".Trim());
+}
