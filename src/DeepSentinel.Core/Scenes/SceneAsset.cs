@@ -51,8 +51,11 @@ public sealed class SceneAsset
     /// <summary>True when the media type says cloud-optimized GeoTIFF (or plain GeoTIFF).</summary>
     public bool IsGeoTiff => MediaType?.Contains("image/tiff", StringComparison.OrdinalIgnoreCase) == true;
 
-    /// <summary>The URL to open: the signed one where there is one, else the published one. Never log it.</summary>
-    public string ResolveForReading() => SignedHref?.Reveal() ?? Href.AbsoluteUri;
+    /// <summary>
+    /// What to open: the signed URL where there is one, a local path for file URIs, else the
+    /// published URL. Never log it.
+    /// </summary>
+    public string ResolveForReading() => SignedHref?.Reveal() ?? (Href.IsFile ? Href.LocalPath : Href.AbsoluteUri);
 
     /// <inheritdoc />
     public override string ToString() => $"{Key}: {Href}";

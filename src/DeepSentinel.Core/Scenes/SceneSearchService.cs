@@ -97,15 +97,19 @@ public sealed class SceneSearchService
             var (body, clientSide) = BuildSearchBody(query, group, criteria, client.Conformance, area, Math.Min(request.PageSize, remaining ?? int.MaxValue));
             reporter.Verbose($"Searching {profile.Name} collections {string.Join(", ", group.Collections)}; on the server: {Describe(body)}; on the client: {(clientSide.Count == 0 ? "nothing" : string.Join(", ", clientSide.Select(c => c.Name)))}.");
 
+            // Items ingested while paging can shift a page boundary and repeat an item on the next
+            // page: drop ids already seen on the previous page (memory stays bounded by page size).
+            var previousPage = new HashSet<string>(StringComparer.Ordinal);
             await foreach (var page in client.SearchAsync(body, cancellationToken).ConfigureAwait(false))
             {
                 using (page)
                 {
                     var matched = Matched(page.Document.RootElement);
+                    var thisPage = new HashSet<string>(StringComparer.Ordinal);
                     foreach (var feature in page.Features)
                     {
                         var scene = ReadScene(feature, null, profile.Name, group.Collections.Length == 1 ? group.Collections[0] : null, reporter);
-                        if (scene is null || !clientSide.All(c => !c.Applies(scene.Mission) || c.Matches(scene)))
+                        if (scene is null || !thisPage.Add(scene.Id) || previousPage.Contains(scene.Id) || !clientSide.All(c => !c.Applies(scene.Mission) || c.Matches(scene)))
                         {
                             continue;
                         }
@@ -125,6 +129,7 @@ public sealed class SceneSearchService
                         $"Searching {profile.Name}",
                         string.Create(CultureInfo.InvariantCulture, $"{string.Join(", ", group.Collections)}: page {page.Number}, {yielded} scenes"),
                         target is > 0 and < int.MaxValue ? Math.Min(99, yielded * 100 / target) : -1));
+                    previousPage = thisPage;
                 }
             }
         }
@@ -296,7 +301,7 @@ public sealed class SceneSearchService
 
     private static string Describe(JsonObject body)
     {
-        var parts = body.Where(p => p.Key is not "collections" and not "limit" and not "filter-lang").Select(p => p.Key + "=" + Shorten(p.Value?.ToJsonString() ?? "null"));
+        var parts = body.Where(p => p.Key is not "collections" and not "limit" and not "filter-lang").Select(p => p.Key + "=" + Shorten(p.Value?.ToJsonString(StacApiClient.BodyJson) ?? "null"));
         var text = string.Join("; ", parts);
         return text.Length == 0 ? "collections only" : text;
     }

@@ -24,6 +24,9 @@ internal sealed record StacPage(JsonDocument Document, IReadOnlyList<JsonElement
 internal sealed class StacApiClient
 {
     private const string JsonMediaType = "application/json";
+
+    // Request bodies are JSON over HTTP, never embedded in HTML: keep CQL2's "<=" readable.
+    internal static readonly JsonSerializerOptions BodyJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly ResilientHttpClient _http;
     private readonly IReadOnlyDictionary<string, string> _headers;
     private readonly IOperationReporter _reporter;
@@ -197,7 +200,7 @@ internal sealed class StacApiClient
                 body = linkBody;
             }
 
-            var json = body.ToJsonString();
+            var json = body.ToJsonString(BodyJson);
             return (() => Post(url, body, headers), "POST " + url.AbsoluteUri + " " + json);
         }
 
@@ -215,7 +218,7 @@ internal sealed class StacApiClient
     {
         var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, JsonMediaType),
+            Content = new StringContent(body.ToJsonString(BodyJson), Encoding.UTF8, JsonMediaType),
         };
         AddHeaders(request, extraHeaders);
         return request;
@@ -255,7 +258,7 @@ internal sealed class StacApiClient
             {
                 "collections" or "bbox" or "ids" when value is JsonArray array => string.Join(',', array.Select(v => v is JsonValue jv && jv.TryGetValue<string>(out var s) ? s : v!.ToJsonString())),
                 _ when value is JsonValue v && v.TryGetValue<string>(out var s) => s,
-                _ => value.ToJsonString(),
+                _ => value.ToJsonString(BodyJson),
             };
             parts.Add(Uri.EscapeDataString(key) + "=" + Uri.EscapeDataString(text));
         }

@@ -1,0 +1,26 @@
+@{
+    RootModule           = 'DeepSentinel.Cmdlets.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = '5b0f3c1e-8d4a-4f6e-9c2b-7a1d3e5f9b42'
+    Author               = 'DeepSentinel contributors'
+    CompanyName          = 'DeepSentinel'
+    Copyright            = '(c) DeepSentinel contributors. All rights reserved.'
+    Description          = 'Earth-observation machine learning on matched Sentinel-1 + Sentinel-2 patches: STAC scene search, patch corpora, labels, self-supervised pretraining and embeddings.'
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('DeepSentinel.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-SentinelScene'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('Sentinel', 'Sentinel-1', 'Sentinel-2', 'STAC', 'RemoteSensing', 'EarthObservation', 'MachineLearning')
+            LicenseUri   = ''
+            ProjectUri   = ''
+            ReleaseNotes = 'Get-SentinelScene: STAC scene search across Planetary Computer, Earth Search, Copernicus Data Space, any STAC API and static catalogs.'
+        }
+    }
+}
