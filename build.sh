@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# DeepSentinel build script for Debian 12 (the project's machines and CI).
+#
+#   ./build.sh          install system packages, build, lay out the module in out/DeepSentinel
+#   ./build.sh demo     the above, then run the main job offline on the built-in demo data
+#   ./build.sh test     the above, then run every test
+#
+# Idempotent: system packages are installed only when missing.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+ROOT=$(pwd)
+OUT="$ROOT/out"
+MODULE_OUT="$OUT/DeepSentinel"
+CONFIGURATION=${CONFIGURATION:-Release}
+
+# Debian packages the project needs at build, run or test time.
+SYSTEM_PACKAGES=(ca-certificates)
+
+log() { printf '\n==> %s\n' "$*"; }
+
+install_system_packages() {
+    local missing=()
+    for pkg in "${SYSTEM_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if ((${#missing[@]})); then
+        log "Installing system packages: ${missing[*]}"
+        local sudo=""
+        [[ $(id -u) -ne 0 ]] && sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+    command -v dotnet >/dev/null || { echo "The .NET SDK (dotnet) is required and not on PATH." >&2; exit 1; }
+}
+
+build() {
+    log "Building ($CONFIGURATION)"
+    dotnet build DeepSentinel.sln -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly
+    log "Laying out the module in $MODULE_OUT"
+    rm -rf "$MODULE_OUT"
+    mkdir -p "$MODULE_OUT/en-US"
+    local bin="src/DeepSentinel.Cmdlets/bin/$CONFIGURATION/net8.0"
+    # The module assembly, Core and their dependencies; never System.Management.Automation
+    # (PowerShell provides it).
+    find "$bin" -maxdepth 1 -name '*.dll' ! -name 'System.Management.Automation.dll' -exec cp {} "$MODULE_OUT/" \;
+    cp "$bin"/DeepSentinel.*.xml "$MODULE_OUT/" 2>/dev/null || true
+    cp module/DeepSentinel.psd1 module/DeepSentinel.Format.ps1xml "$MODULE_OUT/"
+    cp module/en-US/* "$MODULE_OUT/en-US/"
+}
+
+demo() {
+    log "Main job: scene search on the offline demo catalog"
+    if command -v pwsh >/dev/null; then
+        pwsh -NoProfile -File examples/01-search-scenes.ps1 -ModulePath "$MODULE_OUT" -Catalog "$ROOT/examples/demo-catalog"
+    else
+        dotnet "tools/DeepSentinel.Demo/bin/$CONFIGURATION/net10.0/DeepSentinel.Demo.dll" "$ROOT/examples/demo-catalog"
+    fi
+}
+
+run_tests() {
+    log "Running all tests"
+    local results="$OUT/test-results"
+    rm -rf "$results"
+    local status=0
+    dotnet test DeepSentinel.sln -c "$CONFIGURATION" --no-build -nologo \
+        --logger "trx" --results-directory "$results" --logger "console;verbosity=minimal" || status=$?
+    # One summary line over all test assemblies, in the plain form CI reads.
+    /usr/bin/env python3 - "$results" <<'PY' || true
+import sys, glob, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+passed = failed = skipped = 0
+for f in glob.glob(sys.argv[1] + "/*.trx"):
+    c = ET.parse(f).getroot().find("t:ResultSummary/t:Counters", ns)
+    passed += int(c.get("passed")); failed += int(c.get("failed")) + int(c.get("error")) + int(c.get("timeout")) + int(c.get("aborted"))
+    skipped += int(c.get("notExecuted")) + int(c.get("inconclusive"))
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+PY
+    return $status
+}
+
+case "${1:-build}" in
+    build) install_system_packages; build ;;
+    demo) install_system_packages; build; demo ;;
+    test) install_system_packages; build; run_tests ;;
+    *) echo "usage: $0 [build|demo|test]" >&2; exit 2 ;;
+esac
