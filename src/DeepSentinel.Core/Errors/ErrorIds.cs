@@ -36,4 +36,9 @@ public static class ErrorIds
     public const string SceneItemInvalid = "SceneItemInvalid";
     /// <summary>A static catalog file or link could not be read.</summary>
     public const string CatalogUnreadable = "CatalogUnreadable";
+
+    /// <summary>Writing an object to a store failed.</summary>
+    public const string StorageWriteFailed = "StorageWriteFailed";
+    /// <summary>An object does not exist in the store.</summary>
+    public const string StorageObjectNotFound = "StorageObjectNotFound";
 }
