@@ -41,4 +41,11 @@ public static class ErrorIds
     public const string StorageWriteFailed = "StorageWriteFailed";
     /// <summary>An object does not exist in the store.</summary>
     public const string StorageObjectNotFound = "StorageObjectNotFound";
+
+    /// <summary>GDAL (libgdal) or one of its drivers is not available.</summary>
+    public const string GdalUnavailable = "GdalUnavailable";
+    /// <summary>A raster could not be opened or read (missing, truncated, not a raster, HTTP error mid-read).</summary>
+    public const string RasterUnreadable = "RasterUnreadable";
+    /// <summary>A raster could not be written.</summary>
+    public const string RasterWriteFailed = "RasterWriteFailed";
 }

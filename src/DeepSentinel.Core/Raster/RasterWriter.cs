@@ -1,0 +1,76 @@
+using System.Globalization;
+using DeepSentinel.Core.Interop.Gdal;
+
+namespace DeepSentinel.Core.Raster;
+
+/// <summary>A band to write: its pixels, description and nodata.</summary>
+public sealed record BandData<T>(string Description, T[] Pixels)
+    where T : unmanaged;
+
+/// <summary>
+/// Writes patches as Cloud-Optimized GeoTIFFs and quicklook PNGs: the project's one GeoTIFF
+/// writer. Files are written to the given path; callers write to a temporary name and rename.
+/// </summary>
+public static class RasterWriter
+{
+    /// <summary>Writes a COG: DEFLATE with a predictor, 256 px tiles, band descriptions, nodata, metadata.</summary>
+    public static void WriteCog<T>(string path, PatchGrid grid, IReadOnlyList<BandData<T>> bands, double? noData, IReadOnlyDictionary<string, string>? metadata = null)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        ArgumentNullException.ThrowIfNull(bands);
+        var type = Gdal.TypeOf<T>();
+        using var memory = GdalDataset.CreateInMemory(grid.Width, grid.Height, bands.Count, type);
+        memory.GeoTransform = grid.GeoTransform;
+        memory.ProjectionWkt = CoordinateTransform.WktOf(grid.Epsg);
+        for (var i = 0; i < bands.Count; i++)
+        {
+            memory.Write<T>(i + 1, bands[i].Pixels);
+            memory.SetDescription(i + 1, bands[i].Description);
+            if (noData is { } nd)
+            {
+                memory.SetNoData(i + 1, nd);
+            }
+        }
+
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            memory.SetMetadata(key, value);
+        }
+
+        var predictor = type is RasterDataType.Float32 or RasterDataType.Float64 ? "3" : "2";
+        memory.CopyTo("COG", path, ["COMPRESS=DEFLATE", "PREDICTOR=" + predictor, "BLOCKSIZE=256", "OVERVIEWS=NONE", "NUM_THREADS=1"]);
+    }
+
+    /// <summary>Writes an 8-bit RGB PNG (three row-major planes of width x height).</summary>
+    public static void WritePng(string path, int width, int height, byte[] red, byte[] green, byte[] blue)
+    {
+        using var memory = GdalDataset.CreateInMemory(width, height, 3, RasterDataType.Byte);
+        memory.Write<byte>(1, red);
+        memory.Write<byte>(2, green);
+        memory.Write<byte>(3, blue);
+        memory.CopyTo("PNG", path, ["ZLEVEL=6"]);
+    }
+
+    /// <summary>Linearly stretches values to 0-255 between <paramref name="low"/> and <paramref name="high"/>; NaN and nodata become 0.</summary>
+    public static byte[] Stretch(ReadOnlySpan<float> values, float low, float high, float? noData = null)
+    {
+        var result = new byte[values.Length];
+        var scale = 255f / (high - low);
+        for (var i = 0; i < values.Length; i++)
+        {
+            var v = values[i];
+            if (float.IsNaN(v) || (noData is { } nd && v == nd))
+            {
+                continue;
+            }
+
+            result[i] = (byte)Math.Clamp((v - low) * scale, 0f, 255f);
+        }
+
+        return result;
+    }
+
+    /// <summary>Formats a number for GDAL metadata and STAC (invariant culture).</summary>
+    public static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+}
