@@ -48,4 +48,17 @@ public static class ErrorIds
     public const string RasterUnreadable = "RasterUnreadable";
     /// <summary>A raster could not be written.</summary>
     public const string RasterWriteFailed = "RasterWriteFailed";
+
+    /// <summary>A scene lacks a band the corpus needs (e.g. SCL, VH).</summary>
+    public const string SceneBandMissing = "SceneBandMissing";
+    /// <summary>A corpus was opened with parameters that differ from the ones it was built with.</summary>
+    public const string CorpusParametersMismatch = "CorpusParametersMismatch";
+    /// <summary>A corpus index or journal entry is unreadable.</summary>
+    public const string CorpusEntryInvalid = "CorpusEntryInvalid";
+    /// <summary>No corpus (no corpus.json) at the given location.</summary>
+    public const string CorpusNotFound = "CorpusNotFound";
+    /// <summary>No scenes to match: the catalog, API or pipeline gave no usable Sentinel-1 or Sentinel-2 scenes.</summary>
+    public const string NoScenesAvailable = "NoScenesAvailable";
+    /// <summary>A sample could not be built (its reason is in the message); the run goes on.</summary>
+    public const string SampleFailed = "SampleFailed";
 }

@@ -52,27 +52,33 @@ public static class GridReader
     private static void Warp<T>(GdalDataset source, int band, PatchGrid grid, Span<T> buffer, Resampling resampling, double noData)
         where T : unmanaged
     {
-        using var target = GdalDataset.CreateInMemory(grid.Width, grid.Height, 1, Gdal.TypeOf<T>());
+        // GDAL 3.6's warper has no band selection (-b came in 3.7): a multi-band source is warped
+        // whole and the band picked afterwards. Sentinel assets are single-band files.
+        var bands = source.BandCount;
+        using var target = GdalDataset.CreateInMemory(grid.Width, grid.Height, bands, Gdal.TypeOf<T>());
         target.GeoTransform = grid.GeoTransform;
         target.ProjectionWkt = CoordinateTransform.WktOf(grid.Epsg);
-        target.SetNoData(1, noData);
-        var noDataText = double.IsNaN(noData) ? "nan" : noData.ToString("R", CultureInfo.InvariantCulture);
-        var sourceNoData = source.NoData(band);
+        for (var b = 1; b <= bands; b++)
+        {
+            target.SetNoData(b, noData);
+        }
+
         var options = new List<string>
         {
-            "-b", band.ToString(CultureInfo.InvariantCulture),
             "-r", resampling switch { Resampling.Nearest => "near", Resampling.Bilinear => "bilinear", Resampling.Cubic => "cubic", _ => "average" },
-            "-dstnodata", noDataText,
+            "-dstnodata", Format(noData),
             "-wo", "INIT_DEST=NO_DATA",
         };
-        if (sourceNoData is { } s)
+        if (source.NoData(band) is { } sourceNoData)
         {
-            options.AddRange(["-srcnodata", double.IsNaN(s) ? "nan" : s.ToString("R", CultureInfo.InvariantCulture)]);
+            options.AddRange(["-srcnodata", Format(sourceNoData)]);
         }
 
         target.WarpFrom(source, options);
-        target.Read(1, 0, 0, grid.Width, grid.Height, buffer, grid.Width, grid.Height);
+        target.Read(band, 0, 0, grid.Width, grid.Height, buffer, grid.Width, grid.Height);
     }
+
+    private static string Format(double value) => double.IsNaN(value) ? "nan" : value.ToString("R", CultureInfo.InvariantCulture);
 
     private static bool IsWhole(double v) => Math.Abs(v - Math.Round(v)) < 1e-6;
 }

@@ -1,0 +1,353 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DeepSentinel.Core.Errors;
+using DeepSentinel.Core.Storage;
+
+namespace DeepSentinel.Core.Corpus;
+
+/// <summary>The parameters a corpus was built with; a rerun must use the same ones (the count may grow).</summary>
+public sealed record CorpusManifest
+{
+    /// <summary>The layout version.</summary>
+    public int Version { get; init; } = 1;
+
+    /// <summary>The seed of the point sequence.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Start of the date range.</summary>
+    public DateTimeOffset Start { get; init; }
+
+    /// <summary>End of the date range.</summary>
+    public DateTimeOffset End { get; init; }
+
+    /// <summary>Maximum days between the S1 and S2 acquisitions.</summary>
+    public double MaxDaysApart { get; init; }
+
+    /// <summary>Maximum scene cloud cover, percent.</summary>
+    public double MaxCloudCover { get; init; }
+
+    /// <summary>Maximum cloud in the patch, percent.</summary>
+    public double MaxPatchCloud { get; init; }
+
+    /// <summary>Maximum nodata in the patch, percent.</summary>
+    public double MaxNoData { get; init; }
+
+    /// <summary>Number of shards the point sequence is split into.</summary>
+    public int ShardCount { get; init; } = 1;
+
+    /// <summary>The sampling area as WKT, when limited.</summary>
+    public string? Area { get; init; }
+
+    /// <summary>Where scenes came from, for the record.</summary>
+    public string Source { get; init; } = string.Empty;
+
+    /// <summary>The differences that make <paramref name="other"/> a different corpus, or an empty list.</summary>
+    public IReadOnlyList<string> DifferencesFrom(CorpusManifest other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var differences = new List<string>();
+        void Compare<T>(string name, T mine, T theirs)
+        {
+            if (!EqualityComparer<T>.Default.Equals(mine, theirs))
+            {
+                differences.Add($"{name} is {theirs} here but {mine} in the corpus");
+            }
+        }
+
+        Compare("Version", Version, other.Version);
+        Compare("Seed", Seed, other.Seed);
+        Compare("Start", Start, other.Start);
+        Compare("End", End, other.End);
+        Compare("MaxDaysApart", MaxDaysApart, other.MaxDaysApart);
+        Compare("MaxCloudCover", MaxCloudCover, other.MaxCloudCover);
+        Compare("MaxPatchCloud", MaxPatchCloud, other.MaxPatchCloud);
+        Compare("MaxNoData", MaxNoData, other.MaxNoData);
+        Compare("ShardCount", ShardCount, other.ShardCount);
+        Compare("Area", Area, other.Area);
+        return differences;
+    }
+}
+
+/// <summary>A processed point as the journal records it (from the object's key alone).</summary>
+/// <param name="Index">The point index.</param>
+/// <param name="Accepted">True for a sample, false for a rejected point.</param>
+public sealed record JournalEntry(long Index, bool Accepted);
+
+/// <summary>
+/// A patch corpus in an object store:
+/// <code>
+/// corpus.json                         the manifest (parameters; written once)
+/// collection.json                     STAC Collection (links to the index parts)
+/// samples/&lt;id&gt;/s2.tif s1.tif scl.tif   COGs on the patch grid
+/// samples/&lt;id&gt;/s2.png s1.png          quicklooks
+/// samples/&lt;id&gt;/item.json             STAC Item; written last: a sample exists once it exists
+/// journal/&lt;index&gt;.accepted.json        one object per processed point (create-only), so a
+/// journal/&lt;index&gt;.rejected.json        rerun skips finished work and never duplicates it
+/// index/part-SSSS-of-NNNN.ndjson      one PatchSample per line, per shard, in point order
+/// </code>
+/// Every object is written atomically, so a killed run leaves nothing truncated under a final key.
+/// </summary>
+public sealed class PatchCorpus
+{
+    /// <summary>The manifest key.</summary>
+    public const string ManifestKey = "corpus.json";
+
+    /// <summary>The STAC Collection key.</summary>
+    public const string CollectionKey = "collection.json";
+
+    /// <summary>The STAC collection id of patch items.</summary>
+    public const string CollectionId = "deepsentinel-patches";
+
+    private const string JournalPrefix = "journal/";
+    private const string IndexPrefix = "index/";
+
+    /// <summary>Opens a corpus on a store.</summary>
+    public PatchCorpus(IObjectStore store, string location)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        Store = store;
+        Location = location;
+    }
+
+    /// <summary>The store.</summary>
+    public IObjectStore Store { get; }
+
+    /// <summary>The corpus root as the user gave it (samples' <see cref="PatchSample.Corpus"/>).</summary>
+    public string Location { get; }
+
+    /// <summary>Opens the corpus at a location: a local folder (other stores come with the storage layer).</summary>
+    public static PatchCorpus Open(string location)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(location);
+        if (location.Contains("://", StringComparison.Ordinal) && !location.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, $"'{Diagnostics.SecretRedactor.Redact(location)}' is not a local folder; cloud corpus locations are not supported by this build.", Diagnostics.SecretRedactor.Redact(location));
+        }
+
+        var path = location.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(location).LocalPath : Path.GetFullPath(location);
+        return new PatchCorpus(new LocalObjectStore(path), path);
+    }
+
+    /// <summary>The key of a sample's file.</summary>
+    public static string SampleKey(string id, string file) => $"samples/{id}/{file}";
+
+    /// <summary>The key of a point's journal entry.</summary>
+    public static string JournalKey(long index, bool accepted) => string.Create(CultureInfo.InvariantCulture, $"{JournalPrefix}{index:D10}.{(accepted ? "accepted" : "rejected")}.json");
+
+    /// <summary>The key of a shard's index part.</summary>
+    public static string IndexKey(int shard, int shardCount) => string.Create(CultureInfo.InvariantCulture, $"{IndexPrefix}part-{shard:D4}-of-{shardCount:D4}.ndjson");
+
+    /// <summary>Reads the manifest, or null for a new corpus.</summary>
+    public async Task<CorpusManifest?> ReadManifestAsync(CancellationToken cancellationToken)
+    {
+        if (await Store.GetInfoAsync(ManifestKey, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return null;
+        }
+
+        var text = await ReadTextAsync(ManifestKey, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return JsonSerializer.Deserialize<CorpusManifest>(text, PatchSample.Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new DeepSentinelException(ErrorIds.CorpusEntryInvalid, ErrorKind.InvalidData, $"The corpus manifest in {Store.DisplayName} is unreadable: {ex.Message}", ManifestKey, ex);
+        }
+    }
+
+    /// <summary>Writes the manifest of a new corpus, or checks that an existing corpus was built with the same parameters.</summary>
+    /// <exception cref="DeepSentinelException"><see cref="ErrorIds.CorpusParametersMismatch"/>.</exception>
+    public async Task EnsureManifestAsync(CorpusManifest manifest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var existing = await ReadManifestAsync(cancellationToken).ConfigureAwait(false);
+        if (existing is null)
+        {
+            try
+            {
+                await PutTextAsync(ManifestKey, JsonSerializer.Serialize(manifest, new JsonSerializerOptions(PatchSample.Json) { WriteIndented = true }), PutOptions.CreateOnly, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (ObjectExistsException)
+            {
+                // Another shard created it first: compare with theirs.
+                existing = await ReadManifestAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var differences = existing!.DifferencesFrom(manifest);
+        if (differences.Count > 0)
+        {
+            throw new DeepSentinelException(ErrorIds.CorpusParametersMismatch, ErrorKind.InvalidArgument, $"The corpus in {Store.DisplayName} was built with other parameters: {string.Join("; ", differences)}. Use the same parameters to resume it (only -Count may change), or another -Destination.", Store.DisplayName);
+        }
+    }
+
+    /// <summary>Every journal entry (from the keys alone, no reads), in point order.</summary>
+    public async IAsyncEnumerable<JournalEntry> ReadJournalAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var info in Store.ListAsync(JournalPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            var name = info.Key[JournalPrefix.Length..];
+            var parts = name.Split('.');
+            if (parts.Length == 3 && parts[2] == "json" && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index) && parts[1] is "accepted" or "rejected")
+            {
+                yield return new JournalEntry(index, parts[1] == "accepted");
+            }
+        }
+    }
+
+    /// <summary>Records a processed point; a second record of the same point is ignored.</summary>
+    public async Task WriteJournalAsync(long index, bool accepted, string json, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await PutTextAsync(JournalKey(index, accepted), json, PutOptions.CreateOnly, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectExistsException)
+        {
+            // Recorded by an earlier, interrupted run: the same outcome.
+        }
+    }
+
+    /// <summary>Reads an accepted point's sample from the journal.</summary>
+    public async Task<PatchSample> ReadJournalSampleAsync(long index, CancellationToken cancellationToken)
+    {
+        var key = JournalKey(index, accepted: true);
+        var text = await ReadTextAsync(key, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return PatchSample.FromJson(text, Location);
+        }
+        catch (JsonException ex)
+        {
+            throw new DeepSentinelException(ErrorIds.CorpusEntryInvalid, ErrorKind.InvalidData, $"The journal entry {key} in {Store.DisplayName} is unreadable: {ex.Message}", key, ex);
+        }
+    }
+
+    /// <summary>Writes (replaces) a shard's index part from samples in point order.</summary>
+    public async Task WriteIndexAsync(int shard, int shardCount, IAsyncEnumerable<PatchSample> samples, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        var temp = Path.Combine(Path.GetTempPath(), "deepsentinel-index-" + Guid.NewGuid().ToString("N") + ".ndjson");
+        try
+        {
+            await using (var writer = new StreamWriter(temp, false, new UTF8Encoding(false)))
+            {
+                await foreach (var sample in samples.WithCancellation(cancellationToken).ConfigureAwait(false))
+                {
+                    await writer.WriteLineAsync(sample.ToJsonLine().AsMemory(), cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await using var stream = File.OpenRead(temp);
+            await Store.PutAsync(IndexKey(shard, shardCount), stream, PutOptions.Overwrite with { ContentType = "application/x-ndjson" }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>
+    /// Streams every sample of the corpus from its index parts, line by line: a corpus of any size
+    /// never has to fit in memory. An unreadable line is reported and skipped.
+    /// </summary>
+    /// <exception cref="DeepSentinelException"><see cref="ErrorIds.CorpusNotFound"/> when the location holds no corpus.</exception>
+    public async IAsyncEnumerable<PatchSample> ReadIndexAsync(Action<DeepSentinelException>? onError, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (await Store.GetInfoAsync(ManifestKey, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new DeepSentinelException(ErrorIds.CorpusNotFound, ErrorKind.ObjectNotFound, $"{Store.DisplayName} holds no patch corpus (no {ManifestKey}). Build one with New-PatchSample.", Store.DisplayName);
+        }
+
+        var parts = new List<string>();
+        await foreach (var info in Store.ListAsync(IndexPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (info.Key.EndsWith(".ndjson", StringComparison.Ordinal))
+            {
+                parts.Add(info.Key);
+            }
+        }
+
+        foreach (var part in parts)
+        {
+            await using var stream = await Store.OpenReadAsync(part, cancellationToken).ConfigureAwait(false);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            var lineNumber = 0;
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                lineNumber++;
+                if (line.Length == 0)
+                {
+                    continue;
+                }
+
+                PatchSample? sample = null;
+                try
+                {
+                    sample = PatchSample.FromJson(line, Location);
+                }
+                catch (JsonException ex)
+                {
+                    onError?.Invoke(new DeepSentinelException(ErrorIds.CorpusEntryInvalid, ErrorKind.InvalidData, $"Line {lineNumber} of {part} in {Store.DisplayName} is not a sample: {ex.Message}", $"{part}:{lineNumber}", ex));
+                }
+
+                if (sample is not null)
+                {
+                    yield return sample;
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes (replaces) the STAC Collection: extent, summaries and links to the index parts.</summary>
+    public async Task WriteCollectionAsync(CorpusManifest manifest, int sampleCount, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var links = new JsonArray(
+            new JsonObject { ["rel"] = "root", ["href"] = "./collection.json", ["type"] = "application/json" },
+            new JsonObject { ["rel"] = "self", ["href"] = "./collection.json", ["type"] = "application/json" });
+        await foreach (var info in Store.ListAsync(IndexPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            links.Add(new JsonObject { ["rel"] = "items", ["href"] = "./" + info.Key, ["type"] = "application/x-ndjson", ["title"] = "Sample index (one PatchSample per line)" });
+        }
+
+        var collection = new JsonObject
+        {
+            ["type"] = "Collection",
+            ["stac_version"] = "1.0.0",
+            ["stac_extensions"] = new JsonArray("https://stac-extensions.github.io/projection/v1.0.0/schema.json"),
+            ["id"] = CollectionId,
+            ["title"] = "DeepSentinel matched Sentinel-1 + Sentinel-2 patches",
+            ["description"] = "256 x 256 px patches at 10 m: Sentinel-2 L2A (12 bands + SCL) and Sentinel-1 VV+VH (linear) acquired within " + manifest.MaxDaysApart.ToString(CultureInfo.InvariantCulture) + " days of each other. Items are in samples/<id>/item.json; the index parts list them line by line.",
+            ["license"] = "proprietary",
+            ["extent"] = new JsonObject
+            {
+                ["spatial"] = new JsonObject { ["bbox"] = new JsonArray(new JsonArray(-180, -60, 180, 90)) },
+                ["temporal"] = new JsonObject { ["interval"] = new JsonArray(new JsonArray(manifest.Start.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), manifest.End.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))) },
+            },
+            ["summaries"] = new JsonObject { ["deepsentinel:samples_in_this_shard_run"] = sampleCount, ["deepsentinel:seed"] = manifest.Seed },
+            ["links"] = links,
+        };
+        await PutTextAsync(CollectionKey, collection.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), PutOptions.Overwrite, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads a text object.</summary>
+    public async Task<string> ReadTextAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var stream = await Store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a text object.</summary>
+    public async Task PutTextAsync(string key, string text, PutOptions options, CancellationToken cancellationToken)
+    {
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(text));
+        await Store.PutAsync(key, stream, options, cancellationToken).ConfigureAwait(false);
+    }
+}
