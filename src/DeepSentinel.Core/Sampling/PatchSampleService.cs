@@ -196,7 +196,8 @@ public sealed class PatchSampleService
         }
 
         var run = new Run(_services, request, points, pool, corpus, done, previous.Count, quota, planOnly, reporter, shouldProcess, cancellationToken);
-        var workers = Enumerable.Range(0, request.ThrottleLimit).Select(w => run.StartWorker(w)).ToList();
+        // A plan reads no pixels: one worker keeps it exact (parallel workers could plan a point too many).
+        var workers = Enumerable.Range(0, planOnly ? 1 : request.ThrottleLimit).Select(w => run.StartWorker(w)).ToList();
         var completion = Task.Run(() =>
         {
             foreach (var worker in workers)
@@ -328,6 +329,7 @@ public sealed class PatchSampleService
         private readonly long _maxPoints;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly string _staging;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _brokenScenes = new(StringComparer.Ordinal);
         private long _next;
         private int _consecutiveWriteFailures;
         private int _accepted;
@@ -450,6 +452,7 @@ public sealed class PatchSampleService
         {
             var s2Candidates = (await _pool.FindAsync(Scenes.SentinelMission.S2, point.Longitude, point.Latitude, point.WindowStart, point.WindowEnd, _cancellationToken).ConfigureAwait(false))
                 .Where(s => s.CloudCover is null || s.CloudCover <= _request.MaxCloudCover)
+                .Where(Usable)
                 .OrderBy(s => s.CloudCover ?? 0)
                 .ThenBy(s => s.Datetime)
                 .ThenBy(s => s.Id, StringComparer.Ordinal)
@@ -458,7 +461,7 @@ public sealed class PatchSampleService
             var reason = $"no Sentinel-2 scene from {point.WindowStart:yyyy-MM-dd} to {point.WindowEnd:yyyy-MM-dd} with at most {_request.MaxCloudCover}% cloud";
             foreach (var s2 in s2Candidates)
             {
-                var grid = extractor.GridFor(s2, point.Longitude, point.Latitude);
+                var grid = Guard(s2, () => extractor.GridFor(s2, point.Longitude, point.Latitude));
                 if (grid is null)
                 {
                     reason = $"the patch crosses the edge of tile {s2.MgrsTile}";
@@ -476,6 +479,7 @@ public sealed class PatchSampleService
                 var s1Candidates = (await _pool.FindAsync(Scenes.SentinelMission.S1, point.Longitude, point.Latitude, s2.Datetime - days, s2.Datetime + days, _cancellationToken).ConfigureAwait(false))
                     .Where(s => s.Polarizations.Contains("VV") && s.Polarizations.Contains("VH") && (s.InstrumentMode is null || s.InstrumentMode.Equals("IW", StringComparison.OrdinalIgnoreCase)))
                     .Where(s => s.Footprint.Covers(footprint))
+                    .Where(Usable)
                     .OrderBy(s => Math.Abs((s.Datetime - s2.Datetime).TotalSeconds))
                     .ThenBy(s => s.Id, StringComparer.Ordinal)
                     .Take(S1CandidatesPerPoint)
@@ -496,7 +500,7 @@ public sealed class PatchSampleService
                     return null;
                 }
 
-                var s2Pixels = extractor.ReadS2(s2, grid);
+                var s2Pixels = Guard(s2, () => extractor.ReadS2(s2, grid));
                 var (cloud, noData) = PatchExtractor.Statistics(s2Pixels, null);
                 if (noData * 100 > _request.MaxNoData)
                 {
@@ -512,7 +516,7 @@ public sealed class PatchSampleService
 
                 foreach (var s1 in s1Candidates)
                 {
-                    var s1Pixels = extractor.ReadS1(s1, grid);
+                    var s1Pixels = Guard(s1, () => extractor.ReadS1(s1, grid));
                     var (cloudBoth, noDataBoth) = PatchExtractor.Statistics(s2Pixels, s1Pixels);
                     if (noDataBoth * 100 > _request.MaxNoData)
                     {
@@ -539,6 +543,28 @@ public sealed class PatchSampleService
             _reporter.Verbose($"Point {point.Index} ({Where(point)}) rejected: {reason}.");
             return null;
         }
+
+        // A scene that cannot be read (truncated file, HTTP error after GDAL's retries, missing
+        // band) fails the sample that met it, then is left out for the rest of the run instead of
+        // failing every later point that would pick it. A rerun tries it again.
+        private T Guard<T>(SentinelScene scene, Func<T> read)
+        {
+            try
+            {
+                return read();
+            }
+            catch (DeepSentinelException ex) when (ex.ErrorId is ErrorIds.RasterUnreadable or ErrorIds.SceneBandMissing)
+            {
+                if (_brokenScenes.TryAdd(scene.Id, ex.Message))
+                {
+                    _reporter.Warning($"Scene {scene.Id} cannot be read and is left out for the rest of this run: {ex.Message}");
+                }
+
+                throw;
+            }
+        }
+
+        private bool Usable(SentinelScene scene) => !_brokenScenes.ContainsKey(scene.Id);
 
         private void Stop(DeepSentinelException reason)
         {

@@ -17,7 +17,14 @@ public sealed class LocalObjectStore : IObjectStore
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         Root = Path.GetFullPath(root);
-        Directory.CreateDirectory(Root);
+        try
+        {
+            Directory.CreateDirectory(Root);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DeepSentinelException(ErrorIds.StorageWriteFailed, ErrorKind.WriteError, $"Cannot create the folder '{Root}': {ex.Message}", Root, ex);
+        }
     }
 
     /// <summary>The folder's full path.</summary>

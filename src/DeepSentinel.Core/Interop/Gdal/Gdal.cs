@@ -107,6 +107,13 @@ public static class Gdal
         }
     }
 
+    /// <summary>Sets a GDAL configuration option for the whole process (e.g. GDAL_HTTP_MAX_RETRY).</summary>
+    public static void SetConfig(string key, string? value)
+    {
+        EnsureInitialized();
+        GdalNative.CPLSetConfigOption(key, value);
+    }
+
     /// <summary>Sets a GDAL configuration option for the calling thread only.</summary>
     public static void SetThreadConfig(string key, string? value)
     {
