@@ -15,7 +15,9 @@ MODULE_OUT="$OUT/DeepSentinel"
 CONFIGURATION=${CONFIGURATION:-Release}
 
 # Debian packages the project needs at build, run or test time.
-SYSTEM_PACKAGES=(ca-certificates)
+# libgdal32: raster I/O through GDAL's C API. gdal-bin, python3-rasterio, python3-gdal:
+# independent readers the tests and benchmarks check our files with.
+SYSTEM_PACKAGES=(ca-certificates libgdal32 gdal-bin python3-rasterio python3-gdal)
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -50,11 +52,14 @@ build() {
 }
 
 demo() {
-    log "Main job: scene search on the offline demo catalog"
+    log "Main job (offline): synthetic S1+S2 catalog -> matched patch corpus -> read back"
     if command -v pwsh >/dev/null; then
         pwsh -NoProfile -File examples/01-search-scenes.ps1 -ModulePath "$MODULE_OUT" -Catalog "$ROOT/examples/demo-catalog"
+        pwsh -NoProfile -File examples/02-build-demo-corpus.ps1 -ModulePath "$MODULE_OUT" -WorkFolder "$OUT/demo"
     else
-        dotnet "tools/DeepSentinel.Demo/bin/$CONFIGURATION/net10.0/DeepSentinel.Demo.dll" "$ROOT/examples/demo-catalog"
+        local runner="tools/DeepSentinel.Demo/bin/$CONFIGURATION/net10.0/DeepSentinel.Demo.dll"
+        dotnet "$runner" search "$ROOT/examples/demo-catalog"
+        dotnet "$runner" demo "$OUT/demo"
     fi
 }
 

@@ -11,6 +11,9 @@
     FormatsToProcess     = @('DeepSentinel.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-SentinelScene'
+        'New-DemoCatalog'
+        'New-PatchSample'
+        'Get-PatchSample'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -1,0 +1,184 @@
+using System.Management.Automation;
+using DeepSentinel.Cmdlets.Infrastructure;
+using DeepSentinel.Core.Corpus;
+using DeepSentinel.Core.Errors;
+using DeepSentinel.Core.Geometry;
+using DeepSentinel.Core.Sampling;
+using DeepSentinel.Core.Scenes;
+using DeepSentinel.Core.Services;
+using DeepSentinel.Core.Stac;
+
+namespace DeepSentinel.Cmdlets.Commands;
+
+/// <summary>
+/// <para type="synopsis">Builds (or resumes) a corpus of matched Sentinel-1 + Sentinel-2 patches, 256 x 256 px at 10 m.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.New, "PatchSample", SupportsShouldProcess = true, DefaultParameterSetName = ProviderSet)]
+[OutputType(typeof(PatchSample))]
+public sealed class NewPatchSampleCommand : AsyncPSCmdlet
+{
+    /// <summary>Scenes from a STAC API.</summary>
+    public const string ProviderSet = "Provider";
+
+    /// <summary>Scenes from a static catalog.</summary>
+    public const string CatalogSet = "Catalog";
+
+    /// <summary>Scenes from the pipeline.</summary>
+    public const string InputObjectSet = "InputObject";
+
+    private readonly List<SentinelScene> _scenes = [];
+    private string _destination = string.Empty;
+    private string? _catalog;
+    private NetTopologySuite.Geometries.Geometry? _area;
+
+    /// <summary>Scenes to sample inside.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet, HelpMessage = "Sentinel-1 and Sentinel-2 scenes from Get-SentinelScene; points are sampled inside the Sentinel-2 footprints and matched among these scenes.")]
+    public SentinelScene[] InputObject { get; set; } = [];
+
+    /// <summary>Where to write.</summary>
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The corpus folder. Rerunning with the same parameters resumes it; -Count may grow.")]
+    [ValidateNotNullOrEmpty]
+    public string Destination { get; set; } = string.Empty;
+
+    /// <summary>Number of samples.</summary>
+    [Parameter(HelpMessage = "Samples in the whole corpus, all shards together (default 100).")]
+    [ValidateRange(1, int.MaxValue)]
+    public int Count { get; set; } = 100;
+
+    /// <summary>Date range start.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ProviderSet, HelpMessage = "Start of the date range (UTC when no zone is given).")]
+    [Parameter(Mandatory = true, ParameterSetName = CatalogSet, HelpMessage = "Start of the date range (UTC when no zone is given).")]
+    [Parameter(ParameterSetName = InputObjectSet, HelpMessage = "Start of the date range (UTC when no zone is given); default: the earliest piped scene.")]
+    public DateTime Start { get; set; }
+
+    /// <summary>Date range end.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ProviderSet, HelpMessage = "End of the date range (UTC when no zone is given).")]
+    [Parameter(Mandatory = true, ParameterSetName = CatalogSet, HelpMessage = "End of the date range (UTC when no zone is given).")]
+    [Parameter(ParameterSetName = InputObjectSet, HelpMessage = "End of the date range (UTC when no zone is given); default: the latest piped scene.")]
+    public DateTime End { get; set; }
+
+    /// <summary>STAC API.</summary>
+    [Parameter(ParameterSetName = ProviderSet, HelpMessage = "The STAC API to search per point: PlanetaryComputer (default), EarthSearch or CopernicusDataSpace.")]
+    public StacProvider Provider { get; set; } = StacProvider.PlanetaryComputer;
+
+    /// <summary>STAC API URL.</summary>
+    [Parameter(ParameterSetName = ProviderSet, HelpMessage = "A STAC API root URL (with -Provider: that provider's API at another address).")]
+    [ValidateNotNull]
+    public Uri? StacUrl { get; set; }
+
+    /// <summary>Static catalog.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CatalogSet, HelpMessage = "A static STAC catalog (folder, catalog.json or URL), e.g. one from New-DemoCatalog.")]
+    [ValidateNotNullOrEmpty]
+    public string Catalog { get; set; } = string.Empty;
+
+    /// <summary>Area limit.</summary>
+    [Parameter(HelpMessage = "Sample only inside this area: GeoJSON or WKT in WGS 84 longitude/latitude.")]
+    [ValidateNotNullOrEmpty]
+    public string? Intersects { get; set; }
+
+    /// <summary>Seed.</summary>
+    [Parameter(HelpMessage = "Seed of the point sequence: the same seed and parameters rebuild the same corpus (default 0).")]
+    public long Seed { get; set; }
+
+    /// <summary>Scene cloud limit.</summary>
+    [Parameter(HelpMessage = "Maximum Sentinel-2 scene cloud cover in percent (default 30).")]
+    [ValidateRange(0.0, 100.0)]
+    public double MaxCloudCover { get; set; } = 30;
+
+    /// <summary>Patch cloud limit.</summary>
+    [Parameter(HelpMessage = "Maximum cloud, cirrus and cloud shadow in the patch according to SCL, in percent (default 10).")]
+    [ValidateRange(0.0, 100.0)]
+    public double MaxPatchCloud { get; set; } = 10;
+
+    /// <summary>Nodata limit.</summary>
+    [Parameter(HelpMessage = "Maximum share of the patch without data in either sensor, in percent (default 5).")]
+    [ValidateRange(0.0, 100.0)]
+    public double MaxNoData { get; set; } = 5;
+
+    /// <summary>Days between acquisitions.</summary>
+    [Parameter(HelpMessage = "Maximum days between the Sentinel-1 and Sentinel-2 acquisitions (default 3).")]
+    [ValidateRange(0.0, 60.0)]
+    public double MaxDaysApart { get; set; } = 3;
+
+    /// <summary>This shard.</summary>
+    [Parameter(HelpMessage = "This machine's shard, 0 to ShardCount - 1: each shard takes every ShardCount-th point, so machines need no coordination.")]
+    [ValidateRange(0, 100000)]
+    public int Shard { get; set; }
+
+    /// <summary>Number of shards.</summary>
+    [Parameter(HelpMessage = "Number of shards building the corpus together (default 1).")]
+    [ValidateRange(1, 100000)]
+    public int ShardCount { get; set; } = 1;
+
+    /// <summary>Workers.</summary>
+    [Parameter(HelpMessage = "Parallel workers, each with its own GDAL handles (default: the number of cores).")]
+    [ValidateRange(1, 64)]
+    public int ThrottleLimit { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Attempt limit.</summary>
+    [Parameter(HelpMessage = "Give up after trying this many new points (default: 20 per sample wanted, plus 100).")]
+    [ValidateRange(1, long.MaxValue)]
+    public long? MaxPoints { get; set; }
+
+    /// <inheritdoc />
+    protected override void ResolveInput()
+    {
+        _destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination);
+        if (ParameterSetName == CatalogSet)
+        {
+            _catalog = Uri.TryCreate(Catalog, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? Catalog : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Catalog);
+        }
+
+        _area = Intersects is null ? null : GeoJson.ParseUserGeometry(Intersects);
+        _scenes.AddRange(InputObject.Where(s => s is not null));
+    }
+
+    /// <inheritdoc />
+    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
+        var request = BuildRequest();
+        var service = new PatchSampleService(CoreServices.Default);
+        await foreach (var sample in service.RunAsync(request, Reporter, ShouldProcessAsync, cancellationToken).ConfigureAwait(false))
+        {
+            Emit(sample);
+        }
+    }
+
+    private PatchSampleRequest BuildRequest()
+    {
+        var piped = ParameterSetName == InputObjectSet;
+        if (piped && _scenes.Count == 0)
+        {
+            throw new DeepSentinelException(ErrorIds.NoScenesAvailable, ErrorKind.InvalidArgument, "No scenes came through the pipeline.", null);
+        }
+
+        var bound = MyInvocation.BoundParameters;
+        var start = bound.ContainsKey(nameof(Start)) ? Utc(Start) : _scenes.Min(s => s.Datetime);
+        var end = bound.ContainsKey(nameof(End)) ? Utc(End) : _scenes.Max(s => s.Datetime).AddSeconds(1);
+        return new PatchSampleRequest
+        {
+            Destination = _destination,
+            Count = Count,
+            Start = start,
+            End = end,
+            Seed = Seed,
+            MaxCloudCover = MaxCloudCover,
+            MaxPatchCloud = MaxPatchCloud,
+            MaxNoData = MaxNoData,
+            MaxDaysApart = MaxDaysApart,
+            Area = _area,
+            Shard = Shard,
+            ShardCount = ShardCount,
+            ThrottleLimit = ThrottleLimit,
+            MaxPoints = MaxPoints,
+            Scenes = piped ? _scenes : null,
+            Source = piped ? null : _catalog is not null
+                ? new SceneSearchRequest { Catalog = _catalog }
+                : new SceneSearchRequest { Provider = bound.ContainsKey(nameof(Provider)) || StacUrl is null ? Provider : null, StacUrl = StacUrl },
+        };
+    }
+
+    private static DateTimeOffset Utc(DateTime value) => value.Kind == DateTimeKind.Local
+        ? new DateTimeOffset(value).ToUniversalTime()
+        : new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}
