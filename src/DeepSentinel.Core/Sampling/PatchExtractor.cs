@@ -106,10 +106,20 @@ public sealed class PatchExtractor : IDisposable
         var vvAsset = s1.FindBand("VV") ?? throw MissingBand(s1, "VV");
         var vhAsset = s1.FindBand("VH") ?? throw MissingBand(s1, "VH");
         var vvSet = Open(vvAsset);
+        var vhSet = Open(vhAsset);
         var epsg = s1.Epsg ?? CoordinateTransform.EpsgOf(vvSet.ProjectionWkt) ?? 0;
-        var method = GridReader.Read<float>(vvSet, epsg, 1, grid, vv, Resampling.Bilinear, double.NaN);
-        GridReader.Read<float>(Open(vhAsset), epsg, 1, grid, vh, Resampling.Bilinear, double.NaN);
-        return new S1Patch(vv, vh, method);
+        var sameGrid = vvSet.Width == vhSet.Width && vvSet.Height == vhSet.Height && vvSet.GeoTransform.SequenceEqual(vhSet.GeoTransform);
+        if (!sameGrid)
+        {
+            var method = GridReader.Read<float>(vvSet, epsg, 1, grid, vv, Resampling.Bilinear, double.NaN);
+            GridReader.Read<float>(vhSet, epsg, 1, grid, vh, Resampling.Bilinear, double.NaN);
+            return new S1Patch(vv, vh, method);
+        }
+
+        // VV and VH share a grid: one warp of both (one transformer, one pass) instead of two.
+        using var stack = GdalDataset.Stack([vvSet, vhSet]);
+        var stacked = GridReader.ReadAll<float>(stack, epsg, grid, [vv, vh], Resampling.Bilinear, double.NaN);
+        return new S1Patch(vv, vh, stacked);
     }
 
     /// <summary>Cloud (SCL 3, 8, 9, 10) and nodata fractions of a patch.</summary>

@@ -267,6 +267,41 @@ public sealed class GdalDataset : IDisposable
         }
     }
 
+    /// <summary>
+    /// An in-memory VRT with one band per source (gdalbuildvrt -separate), for sources on the same
+    /// grid (e.g. Sentinel-1 VV and VH files), so they can be warped in one pass. The sources must
+    /// stay open while the VRT is used.
+    /// </summary>
+    public static unsafe GdalDataset Stack(IReadOnlyList<GdalDataset> sources)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        Gdal.EnsureInitialized();
+        using var argv = new CslList(["-separate"]);
+        var options = GdalNative.GDALBuildVRTOptionsNew(argv.Handle, 0);
+        try
+        {
+            var handles = stackalloc nint[sources.Count];
+            for (var i = 0; i < sources.Count; i++)
+            {
+                handles[i] = sources[i].Handle;
+            }
+
+            int usageError;
+            Gdal.ResetError();
+            var vrt = new DatasetHandle(GdalNative.GDALBuildVRT(string.Empty, sources.Count, handles, 0, options, &usageError));
+            if (vrt.IsInvalid || usageError != 0)
+            {
+                throw Gdal.Failure(ErrorIds.RasterUnreadable, ErrorKind.InvalidData, $"Cannot stack {string.Join(", ", sources)}", sources[0].ToString());
+            }
+
+            return new GdalDataset(vrt, "VRT(" + string.Join(", ", sources.Select(s => s.Name)) + ")");
+        }
+        finally
+        {
+            GdalNative.GDALBuildVRTOptionsFree(options);
+        }
+    }
+
     /// <summary>Flushes pending writes.</summary>
     public void Flush() => GdalNative.GDALFlushCache(Handle);
 

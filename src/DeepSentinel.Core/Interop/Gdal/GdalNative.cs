@@ -97,6 +97,15 @@ internal static partial class GdalNative
     public static unsafe partial nint GDALWarp(nint destName, nint destDataset, int sourceCount, nint* sources, nint options, int* usageError);
 
     [LibraryImport(Library)]
+    public static partial nint GDALBuildVRTOptionsNew(nint argv, nint forBinary);
+
+    [LibraryImport(Library)]
+    public static partial void GDALBuildVRTOptionsFree(nint options);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial nint GDALBuildVRT(string destName, int sourceCount, nint* sources, nint sourceNames, nint options, int* usageError);
+
+    [LibraryImport(Library)]
     public static partial void CPLErrorReset();
 
     [LibraryImport(Library)]
