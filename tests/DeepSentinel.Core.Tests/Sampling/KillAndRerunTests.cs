@@ -17,15 +17,9 @@ namespace DeepSentinel.Core.Tests.Sampling;
 public sealed class KillAndRerunTests(DemoCatalogFixture fixture) : IDisposable
 {
     private const int Count = 8;
-    private readonly List<string> _folders = [];
+    private readonly TemporaryFolders _folders = new();
 
-    public void Dispose()
-    {
-        foreach (var folder in _folders.Where(Directory.Exists))
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
+    public void Dispose() => _folders.Dispose();
 
     [Theory]
     [InlineData(1)]
@@ -74,12 +68,7 @@ public sealed class KillAndRerunTests(DemoCatalogFixture fixture) : IDisposable
         Assert.Equal(File.ReadAllBytes(Path.Combine(reference, "samples", uninterrupted[0].Id, "s2.tif")), File.ReadAllBytes(Path.Combine(killed, "samples", uninterrupted[0].Id, "s2.tif")));
     }
 
-    private string NewFolder()
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "ds-kill-" + Guid.NewGuid().ToString("N")[..8]);
-        _folders.Add(folder);
-        return folder;
-    }
+    private string NewFolder() => _folders.New("ds-kill-");
 
     private Process StartRunner(string destination, DateTimeOffset start, DateTimeOffset end)
     {
@@ -96,29 +85,9 @@ public sealed class KillAndRerunTests(DemoCatalogFixture fixture) : IDisposable
         return Process.Start(info)!;
     }
 
-    private async Task<List<PatchSample>> RunAsync(string destination, DateTimeOffset start, DateTimeOffset end)
-    {
-        // The same parameters as the runner's corpus command.
-        var request = new PatchSampleRequest
-        {
-            Destination = destination,
-            Count = Count,
-            Seed = 7,
-            Start = start,
-            End = end,
-            ThrottleLimit = 2,
-            MaxCloudCover = 60,
-            MaxPatchCloud = 20,
-            Source = new SceneSearchRequest { Catalog = fixture.Root },
-        };
-        var samples = new List<PatchSample>();
-        await foreach (var sample in new PatchSampleService(TestServices.Create()).RunAsync(request, new RecordingReporter(), null, CancellationToken.None))
-        {
-            samples.Add(sample);
-        }
-
-        return samples;
-    }
+    // The same parameters as the runner's corpus command (tools/DeepSentinel.Demo).
+    private Task<List<PatchSample>> RunAsync(string destination, DateTimeOffset start, DateTimeOffset end) =>
+        CorpusTestSupport.RunAsync(CorpusTestSupport.Request(fixture, fixture.Root, destination, Count) with { Start = start, End = end, MaxNoData = 5 });
 
     private static List<string> Ids(string corpus) =>
         File.ReadAllLines(Path.Combine(corpus, PatchCorpus.IndexKey(0, 1))).Select(l => PatchSample.FromJson(l, corpus).Id).ToList();

@@ -16,22 +16,11 @@ namespace DeepSentinel.Core.Tests.Sampling;
 [Collection(DemoCatalogCollection.Name)]
 public sealed class PatchFaultTests(DemoCatalogFixture fixture) : IDisposable
 {
-    private readonly List<string> _folders = [];
+    private readonly TemporaryFolders _folders = new();
 
-    public void Dispose()
-    {
-        foreach (var folder in _folders.Where(Directory.Exists))
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
+    public void Dispose() => _folders.Dispose();
 
-    private string NewFolder(string prefix = "ds-fault-")
-    {
-        var folder = Path.Combine(Path.GetTempPath(), prefix + Guid.NewGuid().ToString("N")[..8]);
-        _folders.Add(folder);
-        return folder;
-    }
+    private string NewFolder(string prefix = "ds-fault-") => _folders.New(prefix);
 
     /// <summary>A copy of the demo catalog that a test may damage.</summary>
     private string CopyCatalog()
@@ -47,30 +36,10 @@ public sealed class PatchFaultTests(DemoCatalogFixture fixture) : IDisposable
         return copy;
     }
 
-    private PatchSampleRequest Request(string catalog, string destination, int count = 3) => new()
-    {
-        Destination = destination,
-        Count = count,
-        Seed = 7,
-        Start = fixture.Options.Start,
-        End = fixture.Options.Start.AddDays(14),
-        MaxCloudCover = 60,
-        MaxPatchCloud = 20,
-        ThrottleLimit = 2,
-        MaxPoints = 40,
-        Source = new SceneSearchRequest { Catalog = catalog },
-    };
+    private PatchSampleRequest Request(string catalog, string destination, int count = 3) =>
+        CorpusTestSupport.Request(fixture, catalog, destination, count) with { MaxPoints = 40 };
 
-    private static async Task<List<PatchSample>> RunAsync(PatchSampleRequest request, RecordingReporter reporter)
-    {
-        var samples = new List<PatchSample>();
-        await foreach (var sample in new PatchSampleService(TestServices.Create()).RunAsync(request, reporter, null, CancellationToken.None))
-        {
-            samples.Add(sample);
-        }
-
-        return samples;
-    }
+    private static Task<List<PatchSample>> RunAsync(PatchSampleRequest request, RecordingReporter reporter) => CorpusTestSupport.RunAsync(request, reporter);
 
     /// <summary>
     /// Serves a folder with HEAD and Range support (what /vsicurl/ needs) under a unique path

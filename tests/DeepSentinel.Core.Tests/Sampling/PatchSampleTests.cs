@@ -12,47 +12,17 @@ namespace DeepSentinel.Core.Tests.Sampling;
 [Collection(DemoCatalogCollection.Name)]
 public sealed class PatchSampleTests(DemoCatalogFixture fixture) : IDisposable
 {
-    private readonly List<string> _folders = [];
+    private readonly TemporaryFolders _folders = new();
 
-    public void Dispose()
-    {
-        foreach (var folder in _folders.Where(Directory.Exists))
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
+    public void Dispose() => _folders.Dispose();
 
-    private string NewFolder()
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "ds-corpus-" + Guid.NewGuid().ToString("N")[..8]);
-        _folders.Add(folder);
-        return folder;
-    }
+    private string NewFolder() => _folders.New("ds-corpus-");
 
-    private PatchSampleRequest Request(string destination, int count = 4, long seed = 7, int throttle = 2) => new()
-    {
-        Destination = destination,
-        Count = count,
-        Seed = seed,
-        Start = fixture.Options.Start,
-        End = fixture.Options.Start.AddDays(14),
-        MaxCloudCover = 60,
-        MaxPatchCloud = 20,
-        MaxNoData = 5,
-        ThrottleLimit = throttle,
-        Source = new SceneSearchRequest { Catalog = fixture.Root },
-    };
+    private PatchSampleRequest Request(string destination, int count = 4, long seed = 7, int throttle = 2) =>
+        CorpusTestSupport.Request(fixture, fixture.Root, destination, count, seed, throttle);
 
-    private static async Task<List<PatchSample>> RunAsync(PatchSampleRequest request, RecordingReporter? reporter = null, Func<string, string, Task<bool>>? shouldProcess = null, CancellationToken cancellationToken = default)
-    {
-        var samples = new List<PatchSample>();
-        await foreach (var sample in new PatchSampleService(TestServices.Create()).RunAsync(request, reporter ?? new RecordingReporter(), shouldProcess, cancellationToken))
-        {
-            samples.Add(sample);
-        }
-
-        return samples;
-    }
+    private static Task<List<PatchSample>> RunAsync(PatchSampleRequest request, RecordingReporter? reporter = null, Func<string, string, Task<bool>>? shouldProcess = null, CancellationToken cancellationToken = default) =>
+        CorpusTestSupport.RunAsync(request, reporter, shouldProcess, cancellationToken);
 
     private static List<PatchSample> ReadIndex(string corpus)
     {
