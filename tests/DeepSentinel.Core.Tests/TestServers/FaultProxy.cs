@@ -13,6 +13,8 @@ public enum Fault
     ServiceUnavailable,
     /// <summary>Send the server half of the body, then drop both connections (a dropped connection mid-upload).</summary>
     DropMidBody,
+    /// <summary>Pass the request to the server, then drop the connection instead of answering (the write happened; its answer is lost).</summary>
+    DropResponse,
 }
 
 /// <summary>A request as the proxy saw it.</summary>
@@ -123,6 +125,13 @@ public sealed class FaultProxy : IAsyncDisposable
             {
                 // Reset both sides: the server sees a truncated request, the client a dropped connection.
                 upstream.Client.LingerState = new LingerOption(true, 0);
+                client.Client.LingerState = new LingerOption(true, 0);
+                return;
+            }
+
+            if (fault == Fault.DropResponse)
+            {
+                await server.CopyToAsync(Stream.Null, token);
                 client.Client.LingerState = new LingerOption(true, 0);
                 return;
             }
