@@ -10,7 +10,8 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('DeepSentinel.Format.ps1xml')
     CmdletsToExport      = @(
-        'Get-SentinelScene'
+        'Get-SentinelScene',
+        'Copy-Corpus'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -7,7 +7,7 @@ using DeepSentinel.Core.Tests.TestServers;
 namespace DeepSentinel.Core.Tests.Storage;
 
 /// <summary>The Azure blob store against Azurite (a real Blob REST server) on loopback.</summary>
-[Collection("Azurite")]
+[Collection("StorageEmulators")]
 public sealed class AzureBlobStoreTests(AzuriteFixture azurite)
 {
     private (AzureBlobObjectStore Store, RecordingServices Http, RecordingReporter Reporter) Open(string? location = null, StorageOptions? options = null)

@@ -8,7 +8,7 @@ using DeepSentinel.Core.Tests.TestServers;
 namespace DeepSentinel.Core.Tests.Storage;
 
 /// <summary>The Cloud Storage store against firebase-tools' storage emulator (the GCS JSON API) on loopback.</summary>
-[Collection("GcsEmulator")]
+[Collection("StorageEmulators")]
 public sealed class GcsEmulatorTests(GcsEmulatorFixture emulator)
 {
     private (GcsObjectStore Store, RecordingServices Http) Open(string? location = null, string? userProject = null)

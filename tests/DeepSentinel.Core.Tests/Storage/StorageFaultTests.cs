@@ -9,7 +9,7 @@ namespace DeepSentinel.Core.Tests.Storage;
 /// and the GCS emulator answers bursts of 503, drops connections mid-upload and loses answers.
 /// Azure requests are retried by Azure.Core's retry policy, GCS requests by ResilientHttpClient.
 /// </summary>
-[Collection("Azurite")]
+[Collection("StorageEmulators")]
 public sealed class AzureFaultTests(AzuriteFixture azurite)
 {
     private static readonly StorageOptions Key = new() { AzureAccountKey = AzuriteFixture.AccountKey, BlockSize = 64 * 1024, Environment = _ => null };
@@ -92,7 +92,7 @@ public sealed class AzureFaultTests(AzuriteFixture azurite)
     }
 }
 
-[Collection("GcsEmulator")]
+[Collection("StorageEmulators")]
 public sealed class GcsFaultTests(GcsEmulatorFixture emulator)
 {
     private static (IObjectStore Store, RecordingReporter Reporter) Open(Uri endpoint, string location)

@@ -131,7 +131,7 @@ public sealed class NodeEmulator : IAsyncDisposable
     }
 }
 
-/// <summary>One Azurite blob service for all tests of the "Azurite" collection.</summary>
+/// <summary>One Azurite blob service for all tests of the "StorageEmulators" collection.</summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
     /// <summary>The development account's well-known key (public, from Azurite's own source).</summary>
@@ -165,7 +165,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
     }
 }
 
-/// <summary>One Cloud Storage emulator for all tests of the "GcsEmulator" collection.</summary>
+/// <summary>One Cloud Storage emulator for all tests of the "StorageEmulators" collection.</summary>
 public sealed class GcsEmulatorFixture : IAsyncLifetime
 {
     private NodeEmulator? _emulator;
@@ -187,12 +187,8 @@ public sealed class GcsEmulatorFixture : IAsyncLifetime
     }
 }
 
-[CollectionDefinition("Azurite")]
-public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
-{
-}
-
-[CollectionDefinition("GcsEmulator")]
-public sealed class GcsEmulatorCollection : ICollectionFixture<GcsEmulatorFixture>
+/// <summary>Tests that use Azurite, the GCS emulator or both share one instance of each per test run.</summary>
+[CollectionDefinition("StorageEmulators")]
+public sealed class StorageEmulatorsCollection : ICollectionFixture<AzuriteFixture>, ICollectionFixture<GcsEmulatorFixture>
 {
 }
