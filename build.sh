@@ -67,7 +67,9 @@ install_test_tools() {
         return
     fi
     log "Installing test tools (npm ci in tests/tools)"
-    (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error)
+    # --ignore-scripts: the only install scripts are protobufjs's version check and the optional
+    # re2 native build (firebase-tools hosting, unused by the storage emulator), minutes of C++.
+    (cd "$tools" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
     cp "$tools/package-lock.json" "$tools/node_modules/.deepsentinel-lock"
 }
 

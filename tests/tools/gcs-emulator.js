@@ -1,7 +1,9 @@
 // Runs firebase-tools' Cloud Storage emulator (its GCS JSON API) on 127.0.0.1 without Java and
 // without the rules runtime: the JSON API uses the emulator's admin storage layer, which checks no
 // rules, so a no-op rules manager suffices. Prints "listening on http://127.0.0.1:PORT" when ready.
-// Usage: node gcs-emulator.js [port]   (port 0, the default, lets the OS choose)
+// Usage: node gcs-emulator.js [port] [--exit-with-stdin]
+//   port 0 (the default) lets the OS choose; --exit-with-stdin stops it when its stdin closes,
+//   so a test run that dies never leaves it behind (the tests hold its stdin open).
 // Relies on firebase-tools internals: pinned to 15.34.2 in package.json.
 "use strict";
 const path = require("path");
@@ -11,6 +13,7 @@ const { createApp } = require(path.join(lib, "storage", "server.js"));
 const { EmulatorRegistry } = require(path.join(lib, "registry.js"));
 
 const port = Number(process.argv[2] || 0);
+const exitWithStdin = process.argv.includes("--exit-with-stdin");
 const projectId = "deepsentinel-test";
 
 class LoopbackStorageEmulator extends StorageEmulator {
@@ -44,9 +47,10 @@ class LoopbackStorageEmulator extends StorageEmulator {
   const stop = () => emulator.stop().finally(() => process.exit(0));
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
-  // Exit with the test process: it holds our stdin open.
-  process.stdin.on("end", stop);
-  process.stdin.resume();
+  if (exitWithStdin) {
+    process.stdin.on("end", stop);
+    process.stdin.resume();
+  }
 })().catch((err) => {
   process.stderr.write(`gcs-emulator failed: ${err && err.stack ? err.stack : err}\n`);
   process.exit(1);

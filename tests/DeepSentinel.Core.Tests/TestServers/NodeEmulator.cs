@@ -176,7 +176,7 @@ public sealed class GcsEmulatorFixture : IAsyncLifetime
     public static string NewLocation(string prefix = "") => $"gs://b{Guid.NewGuid():N}/{prefix}";
 
     public async Task InitializeAsync() =>
-        _emulator = await NodeEmulator.StartAsync("gcs-emulator", "gcs-emulator.js", ["0"], new Regex(@"listening on (?<url>http://127\.0\.0\.1:\d+)"));
+        _emulator = await NodeEmulator.StartAsync("gcs-emulator", "gcs-emulator.js", ["0", "--exit-with-stdin"], new Regex(@"listening on (?<url>http://127\.0\.0\.1:\d+)"));
 
     public async Task DisposeAsync()
     {
