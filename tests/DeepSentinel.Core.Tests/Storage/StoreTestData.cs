@@ -12,16 +12,10 @@ public static class StoreTestData
         return data;
     }
 
-    public static async Task<byte[]> ReadAllAsync(this IObjectStore store, string key)
-    {
-        await using var stream = await store.OpenReadAsync(key, CancellationToken.None);
-        using var copy = new MemoryStream();
-        await stream.CopyToAsync(copy);
-        return copy.ToArray();
-    }
+    public static Task<byte[]> ReadAllAsync(this IObjectStore store, string key) => store.ReadAllBytesAsync(key, CancellationToken.None);
 
     public static Task PutBytesAsync(this IObjectStore store, string key, byte[] data, bool createOnly = false) =>
-        store.PutAsync(key, new MemoryStream(data), createOnly ? PutOptions.CreateOnly : PutOptions.Overwrite, CancellationToken.None);
+        store.PutBytesAsync(key, data, createOnly ? PutOptions.CreateOnly : PutOptions.Overwrite, CancellationToken.None);
 
     public static async Task<List<ObjectInfo>> ListAllAsync(this IObjectStore store, string prefix = "")
     {
