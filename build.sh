@@ -17,7 +17,8 @@ CONFIGURATION=${CONFIGURATION:-Release}
 # Debian packages the project needs at build, run or test time.
 # libgdal32: raster I/O through GDAL's C API. gdal-bin, python3-rasterio, python3-gdal:
 # independent readers the tests and benchmarks check our files with.
-SYSTEM_PACKAGES=(ca-certificates libgdal32 gdal-bin python3-rasterio python3-gdal)
+# nodejs: the storage emulators (Azurite, firebase-tools' GCS emulator) the tests start.
+SYSTEM_PACKAGES=(ca-certificates libgdal32 gdal-bin python3-rasterio python3-gdal nodejs)
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -63,6 +64,21 @@ demo() {
     fi
 }
 
+# Storage emulators the tests start on loopback (Azurite, the GCS emulator): npm packages pinned
+# in tests/tools/package-lock.json. Reinstalled only when the lock file changes.
+install_test_tools() {
+    local tools="$ROOT/tests/tools"
+    command -v npm >/dev/null || { log "Installing npm"; local sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm; }
+    if [[ -f "$tools/node_modules/.package-lock.json" ]] && cmp -s "$tools/package-lock.json" "$tools/node_modules/.deepsentinel-lock"; then
+        return
+    fi
+    log "Installing test tools (npm ci in tests/tools)"
+    # --ignore-scripts: the only install scripts are protobufjs's version check and the optional
+    # re2 native build (firebase-tools hosting, unused by the storage emulator), minutes of C++.
+    (cd "$tools" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    cp "$tools/package-lock.json" "$tools/node_modules/.deepsentinel-lock"
+}
+
 run_tests() {
     log "Running all tests"
     local results="$OUT/test-results"
@@ -87,6 +103,6 @@ PY
 case "${1:-build}" in
     build) install_system_packages; build ;;
     demo) install_system_packages; build; demo ;;
-    test) install_system_packages; build; run_tests ;;
+    test) install_system_packages; build; install_test_tools; run_tests ;;
     *) echo "usage: $0 [build|demo|test]" >&2; exit 2 ;;
 esac

@@ -14,6 +14,7 @@
         'New-DemoCatalog'
         'New-PatchSample'
         'Get-PatchSample'
+        'Copy-Corpus'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

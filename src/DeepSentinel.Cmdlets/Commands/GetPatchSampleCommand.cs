@@ -9,12 +9,13 @@ namespace DeepSentinel.Cmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "PatchSample")]
 [OutputType(typeof(PatchSample))]
-public sealed class GetPatchSampleCommand : AsyncPSCmdlet
+public sealed class GetPatchSampleCommand : StorageCmdlet
 {
     private string _corpus = string.Empty;
+    private Core.Storage.StorageOptions? _storage;
 
     /// <summary>The corpus.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "The corpus folder written by New-PatchSample.")]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "The corpus written by New-PatchSample: a folder, az://..., https://account.blob.core.windows.net/... or gs://... .")]
     [Alias("Path", "PSPath")]
     [ValidateNotNullOrEmpty]
     public string Corpus { get; set; } = string.Empty;
@@ -30,13 +31,16 @@ public sealed class GetPatchSampleCommand : AsyncPSCmdlet
     public int? First { get; set; }
 
     /// <inheritdoc />
-    protected override void ResolveInput() =>
-        _corpus = Corpus.Contains("://", StringComparison.Ordinal) ? Corpus : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Corpus);
+    protected override void ResolveInput()
+    {
+        _corpus = ResolveLocation(Corpus);
+        _storage = ResolveStorageOptions();
+    }
 
     /// <inheritdoc />
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        await foreach (var sample in new PatchSampleReader().ReadAsync(_corpus, Id, First, Reporter, cancellationToken).ConfigureAwait(false))
+        await foreach (var sample in new PatchSampleReader().ReadAsync(_corpus, Id, First, Reporter, cancellationToken, _storage).ConfigureAwait(false))
         {
             Emit(sample);
         }

@@ -15,7 +15,7 @@ namespace DeepSentinel.Cmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "PatchSample", SupportsShouldProcess = true, DefaultParameterSetName = ProviderSet)]
 [OutputType(typeof(PatchSample))]
-public sealed class NewPatchSampleCommand : AsyncPSCmdlet
+public sealed class NewPatchSampleCommand : StorageCmdlet
 {
     /// <summary>Scenes from a STAC API.</summary>
     public const string ProviderSet = "Provider";
@@ -30,13 +30,14 @@ public sealed class NewPatchSampleCommand : AsyncPSCmdlet
     private string _destination = string.Empty;
     private string? _catalog;
     private NetTopologySuite.Geometries.Geometry? _area;
+    private Core.Storage.StorageOptions? _storage;
 
     /// <summary>Scenes to sample inside.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet, HelpMessage = "Sentinel-1 and Sentinel-2 scenes from Get-SentinelScene; points are sampled inside the Sentinel-2 footprints and matched among these scenes.")]
     public SentinelScene[] InputObject { get; set; } = [];
 
     /// <summary>Where to write.</summary>
-    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The corpus folder. Rerunning with the same parameters resumes it; -Count may grow.")]
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "Where the corpus goes: a folder, az://account/container/prefix, https://account.blob.core.windows.net/container/prefix or gs://bucket/prefix. Rerunning with the same parameters resumes it; -Count may grow.")]
     [ValidateNotNullOrEmpty]
     public string Destination { get; set; } = string.Empty;
 
@@ -123,7 +124,8 @@ public sealed class NewPatchSampleCommand : AsyncPSCmdlet
     /// <inheritdoc />
     protected override void ResolveInput()
     {
-        _destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination);
+        _destination = ResolveLocation(Destination);
+        _storage = ResolveStorageOptions();
         if (ParameterSetName == CatalogSet)
         {
             _catalog = Uri.TryCreate(Catalog, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? Catalog : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Catalog);
@@ -171,6 +173,7 @@ public sealed class NewPatchSampleCommand : AsyncPSCmdlet
             ShardCount = ShardCount,
             ThrottleLimit = ThrottleLimit,
             MaxPoints = MaxPoints,
+            Storage = _storage,
             Scenes = piped ? _scenes : null,
             Source = piped ? null : _catalog is not null
                 ? new SceneSearchRequest { Catalog = _catalog }

@@ -118,17 +118,18 @@ public sealed class PatchCorpus
     /// <summary>The corpus root as the user gave it (samples' <see cref="PatchSample.Corpus"/>).</summary>
     public string Location { get; }
 
-    /// <summary>Opens the corpus at a location: a local folder (other stores come with the storage layer).</summary>
-    public static PatchCorpus Open(string location)
+    /// <summary>
+    /// Opens the corpus at a location: a local folder, az://account/container/prefix,
+    /// https://account.blob.core.windows.net/container/prefix or gs://bucket/prefix. The
+    /// samples' <see cref="PatchSample.Corpus"/> is the location without any signature.
+    /// </summary>
+    /// <exception cref="DeepSentinelException"><see cref="ErrorIds.InvalidStoreLocation"/> and the stores' credential errors.</exception>
+    public static PatchCorpus Open(string location, StorageOptions? options = null, Services.CoreServices? services = null, Diagnostics.IOperationReporter? reporter = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(location);
-        if (location.Contains("://", StringComparison.Ordinal) && !location.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
-        {
-            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, $"'{Diagnostics.SecretRedactor.Redact(location)}' is not a local folder; cloud corpus locations are not supported by this build.", Diagnostics.SecretRedactor.Redact(location));
-        }
-
-        var path = location.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(location).LocalPath : Path.GetFullPath(location);
-        return new PatchCorpus(new LocalObjectStore(path), path);
+        var parsed = StoreLocation.Parse(location);
+        var store = ObjectStores.Open(parsed, options, services, reporter);
+        return new PatchCorpus(store, parsed.Kind == StoreKind.Local ? parsed.LocalPath! : parsed.DisplayName);
     }
 
     /// <summary>The key of a sample's file.</summary>

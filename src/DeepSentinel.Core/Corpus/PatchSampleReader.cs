@@ -9,7 +9,7 @@ public sealed class PatchSampleReader
 {
     /// <summary>Streams the corpus's samples (index order), optionally only some ids, at most <paramref name="first"/>.</summary>
     /// <exception cref="DeepSentinelException"><see cref="ErrorIds.CorpusNotFound"/>.</exception>
-    public async IAsyncEnumerable<PatchSample> ReadAsync(string corpus, IReadOnlyCollection<string>? ids, int? first, IOperationReporter reporter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<PatchSample> ReadAsync(string corpus, IReadOnlyCollection<string>? ids, int? first, IOperationReporter reporter, [EnumeratorCancellation] CancellationToken cancellationToken, Storage.StorageOptions? storage = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(corpus);
         reporter ??= NullReporter.Instance;
@@ -20,7 +20,7 @@ public sealed class PatchSampleReader
 
         var wanted = ids is { Count: > 0 } ? new HashSet<string>(ids, StringComparer.OrdinalIgnoreCase) : null;
         var count = 0;
-        await foreach (var sample in PatchCorpus.Open(corpus).ReadIndexAsync(reporter.Error, cancellationToken).ConfigureAwait(false))
+        await foreach (var sample in PatchCorpus.Open(corpus, storage, reporter: reporter).ReadIndexAsync(reporter.Error, cancellationToken).ConfigureAwait(false))
         {
             if (wanted is not null && !wanted.Remove(sample.Id))
             {

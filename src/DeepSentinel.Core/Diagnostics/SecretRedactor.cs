@@ -16,6 +16,8 @@ public static partial class SecretRedactor
     {
         "sig", "se", "st", "sp", "sv", "sr", "spr", "skoid", "sktid", "skt", "ske", "sks", "skv", "sip", "ss", "srt",
         "token", "access_token", "code", "key", "subscription-key", "X-Goog-Signature", "X-Goog-Credential",
+        // A GCS resumable session URI is itself a credential: anyone holding it can write the object.
+        "upload_id", "assertion", "refresh_token", "id_token",
     };
 
     /// <summary>Redacts every URL and key-like fragment found in <paramref name="text"/>.</summary>
@@ -30,6 +32,7 @@ public static partial class SecretRedactor
             SecretQueryKeys.Contains(m.Groups["key"].Value) ? $"{m.Groups["sep"].Value}{m.Groups["key"].Value}={Mask}" : m.Value);
         result = AuthorizationValue().Replace(result, m => $"{m.Groups["scheme"].Value} {Mask}");
         result = NamedSecret().Replace(result, m => $"{m.Groups["name"].Value}{m.Groups["eq"].Value}{Mask}");
+        result = JsonSecret().Replace(result, m => $"\"{m.Groups["name"].Value}\"{m.Groups["colon"].Value}\"{Mask}\"");
         return result;
     }
 
@@ -44,4 +47,8 @@ public static partial class SecretRedactor
 
     [GeneratedRegex(@"(?<name>AccountKey|SharedAccessSignature|Ocp-Apim-Subscription-Key|private_key|client_secret)(?<eq>\s*[=:]\s*""?)[^;""\s,]+", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex NamedSecret();
+
+    // Token responses and service-account key files are JSON: "access_token": "ya29...".
+    [GeneratedRegex(@"""(?<name>access_token|refresh_token|id_token|private_key|private_key_id|client_secret|assertion)""(?<colon>\s*:\s*)""(?:[^""\\]|\\.)*""", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex JsonSecret();
 }

@@ -61,4 +61,16 @@ public static class ErrorIds
     public const string NoScenesAvailable = "NoScenesAvailable";
     /// <summary>A sample could not be built (its reason is in the message); the run goes on.</summary>
     public const string SampleFailed = "SampleFailed";
+    /// <summary>A storage location (local path, az://, https://...blob.core.windows.net, gs://) could not be parsed.</summary>
+    public const string InvalidStoreLocation = "InvalidStoreLocation";
+    /// <summary>The store refused the credentials, or they lack a permission the operation needs.</summary>
+    public const string StorageAccessDenied = "StorageAccessDenied";
+    /// <summary>No usable credentials were found for a cloud store, or a token could not be obtained.</summary>
+    public const string StorageCredentialUnavailable = "StorageCredentialUnavailable";
+    /// <summary>A storage request failed with an HTTP status that retrying cannot fix.</summary>
+    public const string StorageRequestFailed = "StorageRequestFailed";
+    /// <summary>Stored or transferred bytes did not match their checksum (CRC32C or MD5).</summary>
+    public const string StorageIntegrityFailed = "StorageIntegrityFailed";
+    /// <summary>Copying one object of a corpus failed; the copy goes on with the others.</summary>
+    public const string CorpusCopyFailed = "CorpusCopyFailed";
 }

@@ -59,7 +59,20 @@ public sealed class ResilientHttpClient
     /// <see cref="ErrorIds.ServerUnavailable"/>, <see cref="ErrorIds.RequestTimedOut"/> or
     /// <see cref="ErrorIds.EndpointUnreachable"/> once the retry budget is spent.
     /// </exception>
-    public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken)
+    public Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(createRequest);
+        return SendAsync((_, _) => Task.FromResult(createRequest()), HttpCompletionOption.ResponseContentRead, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends the request built by <paramref name="createRequest"/> for each attempt (1-based), retrying
+    /// transient failures. The factory may do asynchronous work first, such as fetching a token or
+    /// asking a resumable-upload session how much it holds; an HttpRequestException it throws counts
+    /// as a failed attempt. With <see cref="HttpCompletionOption.ResponseHeadersRead"/> the body is not
+    /// buffered (downloads stream) and only reaching the headers is bounded and retried.
+    /// </summary>
+    public async Task<HttpResponseMessage> SendAsync(Func<int, CancellationToken, Task<HttpRequestMessage>> createRequest, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(createRequest);
         var started = _time.GetTimestamp();
@@ -70,8 +83,7 @@ public sealed class ResilientHttpClient
         for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var request = createRequest();
-            target = SecretRedactor.Redact(request.RequestUri);
+            HttpRequestMessage? request = null;
             TimeSpan? retryAfter = null;
             string failure;
 
@@ -80,7 +92,9 @@ public sealed class ResilientHttpClient
                 attemptCts.CancelAfter(AttemptLimit(started));
                 try
                 {
-                    var response = await _client.SendAsync(request, HttpCompletionOption.ResponseContentRead, attemptCts.Token).ConfigureAwait(false);
+                    request = await createRequest(attempt, attemptCts.Token).ConfigureAwait(false);
+                    target = SecretRedactor.Redact(request.RequestUri);
+                    var response = await _client.SendAsync(request, completion, attemptCts.Token).ConfigureAwait(false);
                     if (!IsRetryable(response.StatusCode))
                     {
                         return response;
@@ -104,6 +118,10 @@ public sealed class ResilientHttpClient
                     lastFailure = ex;
                     failure = DescribeConnectionFailure(ex);
                 }
+                finally
+                {
+                    request?.Dispose();
+                }
             }
 
             if (attempt >= _options.MaxAttempts)
@@ -122,7 +140,7 @@ public sealed class ResilientHttpClient
                 throw Exhausted(target, attempt, lastStatus, lastFailure, reason: $"the {_options.TotalTimeout.TotalSeconds:0.#} s budget is spent");
             }
 
-            _reporter.Verbose($"{request.Method} {target}: {failure}; attempt {attempt} of {_options.MaxAttempts}, retrying in {delay.TotalMilliseconds:0} ms.");
+            _reporter.Verbose($"{request?.Method.Method ?? "HTTP"} {target}: {failure}; attempt {attempt} of {_options.MaxAttempts}, retrying in {delay.TotalMilliseconds:0} ms.");
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -61,6 +61,9 @@ public sealed record PatchSampleRequest
     /// <summary>Where scenes come from: a provider or static catalog search (its Query collections and filters are kept).</summary>
     public SceneSearchRequest? Source { get; init; }
 
+    /// <summary>Credentials and transfer settings for a cloud destination.</summary>
+    public Storage.StorageOptions? Storage { get; init; }
+
     /// <summary>Scenes from the pipeline: sample inside their footprints instead of searching.</summary>
     public IReadOnlyList<SentinelScene>? Scenes { get; init; }
 
@@ -146,7 +149,7 @@ public sealed class PatchSampleService
         }
 
         var points = new PointSequence(request.Seed, request.Start, request.End, area);
-        var corpus = PatchCorpus.Open(request.Destination);
+        var corpus = PatchCorpus.Open(request.Destination, request.Storage, _services, reporter);
         var manifest = new CorpusManifest
         {
             Seed = request.Seed,

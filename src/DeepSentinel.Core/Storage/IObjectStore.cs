@@ -5,7 +5,8 @@ namespace DeepSentinel.Core.Storage;
 /// <param name="Length">Size in bytes.</param>
 /// <param name="LastModified">When it was last written, if known.</param>
 /// <param name="ETag">An opaque version tag, if the store has one.</param>
-public sealed record ObjectInfo(string Key, long Length, DateTimeOffset? LastModified = null, string? ETag = null);
+/// <param name="ContentMd5">The content's MD5 as base64, when the store records it (Azure, GCS); null for local files.</param>
+public sealed record ObjectInfo(string Key, long Length, DateTimeOffset? LastModified = null, string? ETag = null, string? ContentMd5 = null);
 
 /// <summary>How an object is written.</summary>
 public sealed record PutOptions
