@@ -14,6 +14,8 @@
         'New-DemoCatalog'
         'New-PatchSample'
         'Get-PatchSample'
+        'Add-CorineLabel'
+        'Add-OsmLabel'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
