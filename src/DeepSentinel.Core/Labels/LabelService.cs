@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DeepSentinel.Core.Corpus;
 using DeepSentinel.Core.Diagnostics;
 
@@ -17,10 +18,29 @@ public sealed class LabelService
     }
 
     /// <summary>Adds OSM class masks to samples and streams the labelled ones (newly or already labelled).</summary>
-    public IAsyncEnumerable<PatchSample> AddOsmAsync(IAsyncEnumerable<PatchSample> samples, OsmLabelRequest request, LabelRunOptions options, IOperationReporter reporter, Func<string, string, Task<bool>>? shouldProcess, CancellationToken cancellationToken)
+    public async IAsyncEnumerable<PatchSample> AddOsmAsync(IAsyncEnumerable<PatchSample> samples, OsmLabelRequest request, LabelRunOptions options, IOperationReporter reporter, Func<string, string, Task<bool>>? shouldProcess, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return LabelRunner.RunAsync(samples, () => new OsmLabeler(request), options, "Adding OpenStreetMap labels", reporter, shouldProcess, cancellationToken);
+        reporter ??= NullReporter.Instance;
+        string? copy = null;
+        try
+        {
+            // An OSM extract is read once into a GeoPackage with spatial indexes that every
+            // worker queries (see VectorSource.CopyToGeoPackage for why).
+            copy = OsmLabeler.PrepareSource(request.Source, reporter);
+            var prepared = copy is null ? request : request with { Source = copy, DisplayName = Path.GetFileName(request.Source) };
+            await foreach (var sample in LabelRunner.RunAsync(samples, () => new OsmLabeler(prepared), options, "Adding OpenStreetMap labels", reporter, shouldProcess, cancellationToken).ConfigureAwait(false))
+            {
+                yield return sample;
+            }
+        }
+        finally
+        {
+            if (copy is not null)
+            {
+                File.Delete(copy);
+            }
+        }
     }
 
     /// <summary>Every sample of a corpus (its index), for -Corpus.</summary>

@@ -15,12 +15,17 @@ public sealed record OsmLabelRequest
 
     /// <summary>The tag-to-class mapping.</summary>
     public OsmClassMap ClassMap { get; init; } = OsmClassMap.Default;
+
+    /// <summary>The source's name for the Item and messages (default: the file name of <see cref="Source"/>).</summary>
+    public string? DisplayName { get; init; }
 }
 
 /// <summary>
 /// OSM labels for one worker: a Byte mask with one band per class (1 = the class is there).
 /// Areas burn the pixels whose centre they hold; lines are buffered to their width in metres in
-/// the patch's UTM CRS first, so a 15 m road covers 15 m whatever the source CRS.
+/// the patch's UTM CRS first (a pixel whose centre is within half the width of the centreline is
+/// burnt, so a 15 m road covers 15 m whatever the source CRS), plus the pixels the centreline
+/// itself crosses.
 /// </summary>
 internal sealed class OsmLabeler : ISampleLabeler
 {
@@ -31,11 +36,7 @@ internal sealed class OsmLabeler : ISampleLabeler
     {
         ArgumentNullException.ThrowIfNull(request);
         _request = request;
-        if (!request.Source.StartsWith("/vsi", StringComparison.Ordinal) && !File.Exists(request.Source))
-        {
-            throw new DeepSentinelException(ErrorIds.LabelSourceUnreadable, ErrorKind.ObjectNotFound, $"The OSM source '{SecretRedactor.Redact(request.Source)}' does not exist. Give an .osm.pbf or .osm extract or a GeoJSON file.", request.Source);
-        }
-
+        EnsureExists(request.Source);
         _source = VectorSource.Open(request.Source);
         if (_source.Layers.Count == 0)
         {
@@ -85,14 +86,16 @@ internal sealed class OsmLabeler : ISampleLabeler
                         }
 
                         taken.Add(rule.Class);
-                        var geometry = feature.Geometry;
+                        var band = shapes[IndexOf(classes, rule.Class)];
+                        // The centreline always burns the pixels it crosses, so a road narrower
+                        // than a pixel never vanishes between pixel centres.
+                        band.Add((feature.Geometry, 1));
                         if (rule.Geometry == GeometryKind.Line && rule.Width > 0)
                         {
-                            geometry = feature.Geometry.Buffer(rule.Width / 2);
-                            owned.Add(geometry);
+                            var surface = feature.Geometry.Buffer(rule.Width / 2);
+                            owned.Add(surface);
+                            band.Add((surface, 1));
                         }
-
-                        shapes[IndexOf(classes, rule.Class)].Add((geometry, 1));
                     }
                 }
             }
@@ -116,7 +119,7 @@ internal sealed class OsmLabeler : ISampleLabeler
             RasterWriter.WriteCog(cog, grid, bands, noData: null, new Dictionary<string, string>
             {
                 ["DEEPSENTINEL_SAMPLE"] = sample.Id,
-                ["LABEL_SOURCE"] = Path.GetFileName(_request.Source),
+                ["LABEL_SOURCE"] = _request.DisplayName ?? Path.GetFileName(_request.Source),
                 ["LABEL_CLASSES"] = string.Join(",", classes),
             });
             var result = new LabelResult { Description = "OpenStreetMap class masks, one band per class (osm)" };
@@ -128,7 +131,7 @@ internal sealed class OsmLabeler : ISampleLabeler
                 ["roles"] = new JsonArray("labels", "labels-raster"),
                 ["raster:bands"] = new JsonArray(classes.Select(c => (JsonNode?)new JsonObject { ["name"] = c, ["data_type"] = "uint8" }).ToArray()),
             }));
-            result.Properties["deepsentinel:osm_source"] = Path.GetFileName(_request.Source);
+            result.Properties["deepsentinel:osm_source"] = _request.DisplayName ?? Path.GetFileName(_request.Source);
             result.Properties["deepsentinel:osm_shares"] = shares;
             result.Classes.Add(new JsonObject { ["name"] = "osm", ["classes"] = new JsonArray(classes.Select(c => (JsonNode?)c).ToArray()) });
             result.Overviews.Add(new JsonObject
@@ -148,6 +151,46 @@ internal sealed class OsmLabeler : ISampleLabeler
     }
 
     public void Dispose() => _source.Dispose();
+
+    /// <summary>
+    /// For an .osm or .osm.pbf extract: copies its lines and multipolygons into a temporary
+    /// GeoPackage and returns its path (the caller deletes it); null for other sources.
+    /// </summary>
+    /// <exception cref="DeepSentinelException"><see cref="ErrorIds.LabelSourceUnreadable"/> for a missing or corrupt extract.</exception>
+    public static string? PrepareSource(string source, IOperationReporter reporter)
+    {
+        EnsureExists(source);
+        var name = source.ToLowerInvariant();
+        if (!name.EndsWith(".osm", StringComparison.Ordinal) && !name.EndsWith(".pbf", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var copy = Path.Combine(Path.GetTempPath(), "deepsentinel-osm-" + Guid.NewGuid().ToString("N") + ".gpkg");
+        try
+        {
+            using var extract = VectorSource.Open(source);
+            reporter.Verbose($"Indexing the OSM extract {Path.GetFileName(source)} into {copy}.");
+            // points first: the driver parses the file from its start for the first layer read,
+            // which is where a corrupt extract reports its parsing errors (read after the other
+            // layers, a broken block may pass silently as an empty layer).
+            extract.CopyToGeoPackage(copy, ["points", "lines", "multipolygons"]);
+            return copy;
+        }
+        catch
+        {
+            File.Delete(copy);
+            throw;
+        }
+    }
+
+    private static void EnsureExists(string source)
+    {
+        if (!source.StartsWith("/vsi", StringComparison.Ordinal) && !File.Exists(source))
+        {
+            throw new DeepSentinelException(ErrorIds.LabelSourceUnreadable, ErrorKind.ObjectNotFound, $"The OSM source '{SecretRedactor.Redact(source)}' does not exist. Give an .osm.pbf or .osm extract or a GeoJSON file.", source);
+        }
+    }
 
     private static int IndexOf(IReadOnlyList<string> classes, string name)
     {

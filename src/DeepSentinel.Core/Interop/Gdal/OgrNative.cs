@@ -74,3 +74,24 @@ internal static partial class GdalNative
     [LibraryImport(Library)]
     public static unsafe partial int GDALRasterizeGeometries(nint dataset, int bandCount, int* bands, int geometryCount, nint* geometries, nint transformer, nint transformerArg, double* burnValues, nint options, nint progress, nint progressData);
 }
+
+internal static partial class GdalNative
+{
+    [LibraryImport(Library)]
+    public static partial nint GDALVectorTranslateOptionsNew(nint argv, nint forBinary);
+
+    [LibraryImport(Library)]
+    public static partial void GDALVectorTranslateOptionsFree(nint options);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial nint GDALVectorTranslate(string destination, nint destinationDataset, int sourceCount, nint* sources, nint options, int* usageError);
+}
+
+internal static partial class GdalNative
+{
+    [LibraryImport(Library)]
+    public static partial void CPLPushErrorHandler(nint handler);
+
+    [LibraryImport(Library)]
+    public static partial void CPLPopErrorHandler();
+}

@@ -55,6 +55,83 @@ public sealed class VectorSource : IDisposable
         return new VectorSource(handle, path);
     }
 
+    /// <summary>
+    /// Copies layers of this source into a new GeoPackage (ogr2ogr -f GPKG), with spatial
+    /// indexes. OSM extracts need this: the OSM driver reads the file sequentially (resetting one
+    /// layer disturbs the others) and its spatial filter tests nodes, not ways, so a road crossing
+    /// a patch without a node inside it would be missed.
+    /// </summary>
+    /// <exception cref="DeepSentinelException"><see cref="ErrorIds.LabelSourceUnreadable"/>.</exception>
+    public unsafe void CopyToGeoPackage(string destination, IEnumerable<string> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        using var argv = new CslList(["-f", "GPKG", .. layers]);
+        Gdal.ResetError();
+        var options = GdalNative.GDALVectorTranslateOptionsNew(argv.Handle, 0);
+        if (options == 0)
+        {
+            throw Gdal.Failure(ErrorIds.LabelSourceUnreadable, ErrorKind.InvalidArgument, "Invalid vector translate options", destination);
+        }
+
+        try
+        {
+            var sources = stackalloc nint[1];
+            sources[0] = _handle.DangerousGetHandle();
+            int usageError;
+            // ogr2ogr carries on past a parse error and later calls reset the last error, so
+            // failures are counted while it runs by a handler on this thread.
+            _firstFailure = null;
+            GdalNative.CPLPushErrorHandler((nint)(delegate* unmanaged[Cdecl]<int, int, nint, void>)&RecordFailure);
+            nint result;
+            try
+            {
+                result = GdalNative.GDALVectorTranslate(destination, 0, 1, sources, options, &usageError);
+            }
+            finally
+            {
+                GdalNative.CPLPopErrorHandler();
+            }
+
+            var failed = result == 0 || usageError != 0 || _firstFailure is not null;
+            var message = failed
+                ? new DeepSentinelException(ErrorIds.LabelSourceUnreadable, ErrorKind.InvalidData, $"Reading '{this}' failed: {SecretRedactor.Redact(_firstFailure ?? Gdal.LastError())}. The file is corrupt or not an OSM extract.", ToString())
+                : null;
+            if (result != 0)
+            {
+                GdalNative.GDALClose(result);
+            }
+
+            if (message is not null)
+            {
+                throw message;
+            }
+        }
+        finally
+        {
+            GdalNative.GDALVectorTranslateOptionsFree(options);
+        }
+    }
+
+    [ThreadStatic]
+    private static string? _firstFailure;
+
+    [System.Runtime.InteropServices.UnmanagedCallersOnly(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
+    private static void RecordFailure(int errorClass, int errorNumber, nint message)
+    {
+        // Called by GDAL: must never throw.
+        if (errorClass >= 3 && _firstFailure is null)
+        {
+            try
+            {
+                _firstFailure = Marshal.PtrToStringUTF8(message) ?? "unknown error";
+            }
+            catch (OutOfMemoryException)
+            {
+                _firstFailure = "unknown error";
+            }
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
