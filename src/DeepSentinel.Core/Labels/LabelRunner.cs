@@ -91,6 +91,9 @@ internal static class LabelRunner
         // Opening the source once per worker, here on the caller's thread, turns a bad source
         // (missing, no CRS, no attribute) into one terminating error before any sample is touched.
         var labelers = new List<ISampleLabeler>();
+        var workers = new List<Thread>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var finished = false;
         try
         {
             for (var i = 0; i < options.ThrottleLimit; i++)
@@ -101,12 +104,12 @@ internal static class LabelRunner
             var work = Channel.CreateBounded<(PatchSample Sample, PatchCorpus Corpus)>(new BoundedChannelOptions(options.ThrottleLimit * 2) { SingleWriter = true });
             var results = Channel.CreateUnbounded<PatchSample>(new UnboundedChannelOptions { SingleReader = true });
             var counters = new Counters();
-            var workers = labelers.Select((labeler, n) =>
+            workers.AddRange(labelers.Select((labeler, n) =>
             {
-                var thread = new Thread(() => Work(labeler, work.Reader, results.Writer, counters, reporter, cancellationToken)) { IsBackground = true, Name = $"DeepSentinel label worker {n}" };
+                var thread = new Thread(() => Work(labeler, work.Reader, results.Writer, counters, reporter, stop.Token)) { IsBackground = true, Name = $"DeepSentinel label worker {n}" };
                 thread.Start();
                 return thread;
-            }).ToList();
+            }));
             var completion = Task.Run(() =>
             {
                 foreach (var worker in workers)
@@ -179,9 +182,22 @@ internal static class LabelRunner
             cancellationToken.ThrowIfCancellationRequested();
             reporter.Verbose($"{activity}: {counters.Done} labelled, {counters.Skipped} already labelled, {counters.Uncovered} outside the source, {counters.Failed} failed.");
             reporter.Progress(new ProgressUpdate(ProgressId, activity, "done", 100, 0, Completed: true));
+            finished = true;
         }
         finally
         {
+            // The consumer may stop early (Select-Object -First) or fail: stop the workers and
+            // wait for them, so no worker still uses a labeller's GDAL handles when it is closed.
+            if (!finished)
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
+
+            foreach (var worker in workers)
+            {
+                worker.Join();
+            }
+
             foreach (var labeler in labelers)
             {
                 labeler.Dispose();

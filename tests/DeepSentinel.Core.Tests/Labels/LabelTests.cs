@@ -304,6 +304,22 @@ public sealed class LabelTests(DemoCatalogFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task A_consumer_that_stops_early_leaves_no_worker_behind_and_a_rerun_finishes()
+    {
+        var (folder, samples, _) = await ClcFixtureAsync();
+        var source = Path.Combine(folder, "clc_codes.tif");
+        await foreach (var _ in new LabelService().AddCorineAsync(LabelService.FromList(samples), new CorineLabelRequest { Source = source }, new LabelRunOptions { ThrottleLimit = 2 }, new RecordingReporter(), null, CancellationToken.None))
+        {
+            break;
+        }
+
+        var reporter = new RecordingReporter();
+        Assert.Equal(2, (await Corine(samples, source, reporter)).Count);
+        Assert.Empty(reporter.Errors);
+        Assert.All(samples, s => Assert.True(File.Exists(s.AssetLocation("clc"))));
+    }
+
+    [Fact]
     public async Task Partly_covered_samples_get_nodata_there_and_uncovered_ones_a_warning_and_no_label()
     {
         var (folder, samples, _) = await ClcFixtureAsync();
