@@ -441,6 +441,26 @@ public sealed class LabelTests(DemoCatalogFixture fixture) : IDisposable
         Assert.Equal(16 / 65536.0, (double)shares["building"]!, 6);
         Assert.Equal(road.Count(r => r == 1) / 65536.0, (double)shares["road"]!, 6);
 
+        // The same features as GeoJSON with tag properties give the same masks.
+        var geojson = Path.Combine(folder, "test.geojson");
+        var osmLayers = Path.Combine(folder, "test.gpkg");
+        Independent.Python(
+            "import sys\nfrom osgeo import gdal\ngdal.UseExceptions()\ngdal.VectorTranslate(sys.argv[2], sys.argv[1], format='GeoJSON', layers=['lines'])\ngdal.VectorTranslate(sys.argv[3], sys.argv[1], format='GeoJSON', layers=['multipolygons'])\n",
+            osm,
+            geojson,
+            osmLayers + ".polygons.geojson");
+        var merged = JsonNode.Parse(File.ReadAllText(geojson))!.AsObject();
+        foreach (var feature in JsonNode.Parse(File.ReadAllText(osmLayers + ".polygons.geojson"))!["features"]!.AsArray())
+        {
+            merged["features"]!.AsArray().Add(feature!.DeepClone());
+        }
+
+        File.WriteAllText(geojson, merged.ToJsonString());
+        await Osm([sample], geojson, reporter, force: true);
+        Assert.Empty(reporter.Errors);
+        Assert.Equal(building, ReadBand(mask, 1));
+        Assert.Equal(road, ReadBand(mask, 2));
+
         // A user mapping: 40 m roads cover four rows around the edge.
         var map = OsmClassMap.Parse("""[{"class": "wide_road", "key": "highway", "values": ["primary"], "geometry": "Line", "width": 40}]""");
         await Osm([sample], osm, reporter, map, force: true);
