@@ -15,6 +15,8 @@
         'New-PatchSample'
         'Get-PatchSample'
         'Copy-Corpus'
+        'Add-CorineLabel'
+        'Add-OsmLabel'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -20,11 +20,23 @@ public sealed class PatchSampleReader
 
         var wanted = ids is { Count: > 0 } ? new HashSet<string>(ids, StringComparer.OrdinalIgnoreCase) : null;
         var count = 0;
-        await foreach (var sample in PatchCorpus.Open(corpus, storage, reporter: reporter).ReadIndexAsync(reporter.Error, cancellationToken).ConfigureAwait(false))
+        var opened = PatchCorpus.Open(corpus, storage, reporter: reporter);
+        await foreach (var sample in opened.ReadIndexAsync(reporter.Error, cancellationToken).ConfigureAwait(false))
         {
             if (wanted is not null && !wanted.Remove(sample.Id))
             {
                 continue;
+            }
+
+            // Labels are recorded in the sample's Item (written last by Add-CorineLabel and
+            // Add-OsmLabel), not in the index, so labelling never rewrites a shard's index part.
+            try
+            {
+                Labels.LabelRunner.AttachLabels(sample, await Labels.LabelRunner.ReadItemAsync(opened, sample, cancellationToken).ConfigureAwait(false));
+            }
+            catch (DeepSentinelException ex)
+            {
+                reporter.Error(ex);
             }
 
             yield return sample;

@@ -73,4 +73,17 @@ public static class ErrorIds
     public const string StorageIntegrityFailed = "StorageIntegrityFailed";
     /// <summary>Copying one object of a corpus failed; the copy goes on with the others.</summary>
     public const string CorpusCopyFailed = "CorpusCopyFailed";
+
+    /// <summary>A label source (CLC raster or vector, OSM extract, GeoJSON) does not exist or cannot be opened or read.</summary>
+    public const string LabelSourceUnreadable = "LabelSourceUnreadable";
+    /// <summary>A label source has no coordinate reference system, so it cannot be placed on a patch grid.</summary>
+    public const string LabelSourceNoCrs = "LabelSourceNoCrs";
+    /// <summary>A CLC vector source lacks the class attribute (CODE_18 by default).</summary>
+    public const string LabelAttributeMissing = "LabelAttributeMissing";
+    /// <summary>A CLC source holds a value that is neither a CLC level-3 code nor a raster index of the legend.</summary>
+    public const string ClcCodeUnknown = "ClcCodeUnknown";
+    /// <summary>An OSM tag-to-class mapping is malformed.</summary>
+    public const string LabelClassMapInvalid = "LabelClassMapInvalid";
+    /// <summary>Labelling one sample failed (its reason is in the message); the run goes on with the rest.</summary>
+    public const string LabelFailed = "LabelFailed";
 }

@@ -138,7 +138,7 @@ public sealed class CoordinateTransform : IDisposable
         }
     }
 
-    private static nint Srs(int epsg)
+    internal static nint Srs(int epsg)
     {
         var srs = GdalNative.OSRNewSpatialReference(null);
         Gdal.ResetError();
