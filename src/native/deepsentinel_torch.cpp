@@ -32,6 +32,7 @@ namespace {
 
 thread_local std::string t_error;
 thread_local bool t_has_error = false;
+thread_local int32_t t_status = DST_OK;
 
 struct DstError : std::runtime_error {
     dst_status status;
@@ -56,12 +57,14 @@ std::string describe(const std::exception& e) {
 int32_t record(dst_status status, const std::string& message) {
     t_error = message;
     t_has_error = true;
+    t_status = status;
     return status;
 }
 
 template <class Body>
 int32_t guarded(Body&& body) {
     t_has_error = false;
+    t_status = DST_OK;
     try {
         body();
         return DST_OK;
@@ -786,6 +789,8 @@ DST_API const char* dst_version(void) {
 }
 
 DST_API const char* dst_last_error(void) { return t_has_error ? t_error.c_str() : nullptr; }
+
+DST_API int32_t dst_last_status(void) { return t_status; }
 
 DST_API int32_t dst_set_num_threads(int32_t threads) {
     return guarded([&] {

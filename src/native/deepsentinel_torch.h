@@ -92,6 +92,9 @@ DST_API int32_t dst_abi_version(void);
 DST_API const char* dst_version(void);
 /* The calling thread's last error message, or NULL if its last call succeeded. */
 DST_API const char* dst_last_error(void);
+/* The calling thread's last status (a dst_status; DST_OK if its last call succeeded). Functions
+   that return a handle report failure as 0: this says why. */
+DST_API int32_t dst_last_status(void);
 DST_API int32_t dst_set_num_threads(int32_t threads);
 DST_API int32_t dst_get_num_threads(void);
 DST_API int32_t dst_cuda_device_count(void);
