@@ -11,6 +11,9 @@
     FormatsToProcess     = @('DeepSentinel.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-SentinelScene'
+        'Start-Pretraining'
+        'Get-Embedding'
+        'Import-EmbeddingModel'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

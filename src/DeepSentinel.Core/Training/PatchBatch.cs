@@ -75,6 +75,12 @@ internal sealed class PatchBatch
                 $"Patch '{patch.SampleId}' is {patch.Height} x {patch.Width} px; this batch takes {Height} x {Width} px patches.", patch.SampleId);
         }
 
+        if (patch.Height % 32 != 0 || patch.Width % 32 != 0)
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.TrainingInputInvalid,
+                $"Patch '{patch.SampleId}' is {patch.Height} x {patch.Width} px; the encoders take patches whose sides are a multiple of 32.", patch.SampleId);
+        }
+
         if (!CanUse(patch))
         {
             throw DeepSentinelException.InvalidArgument(ErrorIds.TrainingInputInvalid,

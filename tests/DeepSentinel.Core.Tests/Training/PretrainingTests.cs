@@ -260,11 +260,13 @@ public sealed class PretrainingTests(TrainedModelFixture trained)
         var patch = new TrainingPatch("odd", 40, 40, new float[12 * 40 * 40], new float[2 * 40 * 40]);
 
         using var session = EmbeddingSession.Open(trained.Model, new EmbeddingOptions { Threads = 2 });
-        session.Add(patch);
-        var error = Assert.Throws<DeepSentinelException>(() => session.Flush());
+        var error = Assert.Throws<DeepSentinelException>(() => session.Add(patch));
+        var next = session.Add(Tiny.Corpus().Create(0));
 
         Assert.Equal(ErrorIds.TrainingInputInvalid, error.ErrorId);
         Assert.Contains("multiple of 32", error.Message, StringComparison.Ordinal);
+        Assert.Empty(next);
+        Assert.Single(session.Flush());
     }
 
     [Fact]
