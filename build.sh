@@ -19,6 +19,10 @@ CONFIGURATION=${CONFIGURATION:-Release}
 # independent readers the tests and benchmarks check our files with.
 # nodejs: the storage emulators (Azurite, firebase-tools' GCS emulator) the tests start.
 SYSTEM_PACKAGES=(ca-certificates libgdal32 gdal-bin python3-rasterio python3-gdal nodejs)
+# Training engine (src/native): libtorch and a C++ toolchain to build it; Python torch and numpy
+# to check its checkpoints and .npy files independently in tests and to run bench/.
+SYSTEM_PACKAGES+=(libtorch-dev cmake make g++ python3-torch python3-numpy)
+NATIVE_OUT="$OUT/native"
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -37,7 +41,16 @@ install_system_packages() {
     command -v dotnet >/dev/null || { echo "The .NET SDK (dotnet) is required and not on PATH." >&2; exit 1; }
 }
 
+# The native training engine over libtorch, into out/native (Core copies the .so from there).
+# LIBTORCH=/path/to/libtorch builds against another libtorch, e.g. a CUDA one.
+build_native() {
+    log "Building the native training engine in $NATIVE_OUT"
+    cmake -S src/native -B "$NATIVE_OUT" -DCMAKE_BUILD_TYPE=Release ${LIBTORCH:+-DLIBTORCH="$LIBTORCH"} >/dev/null
+    cmake --build "$NATIVE_OUT" -j "${NATIVE_JOBS:-2}"
+}
+
 build() {
+    build_native
     log "Building ($CONFIGURATION)"
     dotnet build DeepSentinel.sln -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly
     log "Laying out the module in $MODULE_OUT"
@@ -48,6 +61,7 @@ build() {
     # (PowerShell provides it).
     find "$bin" -maxdepth 1 -name '*.dll' ! -name 'System.Management.Automation.dll' -exec cp {} "$MODULE_OUT/" \;
     cp "$bin"/DeepSentinel.*.xml "$MODULE_OUT/" 2>/dev/null || true
+    cp "$bin"/*.so "$MODULE_OUT/" 2>/dev/null || true
     cp module/DeepSentinel.psd1 module/DeepSentinel.Format.ps1xml "$MODULE_OUT/"
     cp module/en-US/* "$MODULE_OUT/en-US/"
 }

@@ -17,6 +17,9 @@
         'Copy-Corpus'
         'Add-CorineLabel'
         'Add-OsmLabel'
+        'Start-Pretraining'
+        'Get-Embedding'
+        'Import-EmbeddingModel'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -221,7 +221,9 @@ public sealed class PatchCorpus
         var text = await ReadTextAsync(key, cancellationToken).ConfigureAwait(false);
         try
         {
-            return PatchSample.FromJson(text, Location);
+            var sample = PatchSample.FromJson(text, Location);
+            sample.Store = Store;
+            return sample;
         }
         catch (JsonException ex)
         {
@@ -299,6 +301,7 @@ public sealed class PatchCorpus
 
                 if (sample is not null)
                 {
+                    sample.Store = Store;
                     yield return sample;
                 }
             }

@@ -10,7 +10,7 @@ namespace DeepSentinel.Core.Corpus;
 /// training cmdlets take them from the pipeline. Asset paths are relative to the corpus root
 /// (<see cref="Corpus"/>), so a sample stays valid when its corpus is copied to another store.
 /// </summary>
-public sealed class PatchSample
+public sealed class PatchSample : Training.ITrainingPatchProvider
 {
     /// <summary>The asset keys every sample has.</summary>
     public static class AssetKeys
@@ -100,6 +100,16 @@ public sealed class PatchSample
     /// <summary>Cloud percentage as the default table shows it.</summary>
     [JsonIgnore]
     public string DisplayCloud => (CloudFraction * 100).ToString("0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>The store the sample was read from or written to (not serialised; reopened from <see cref="Corpus"/> when absent).</summary>
+    [JsonIgnore]
+    internal Storage.IObjectStore? Store { get; set; }
+
+    /// <inheritdoc />
+    string Training.ITrainingPatchProvider.SampleId => Id;
+
+    /// <summary>Reads the sample's S2 and S1 pixels for training or embedding (NaN for nodata).</summary>
+    public ValueTask<Training.TrainingPatch> LoadTrainingPatchAsync(CancellationToken cancellationToken) => PatchPixels.LoadAsync(this, cancellationToken);
 
     /// <summary>The path (local corpora) or URL of an asset.</summary>
     public string AssetLocation(string key)

@@ -86,4 +86,24 @@ public static class ErrorIds
     public const string LabelClassMapInvalid = "LabelClassMapInvalid";
     /// <summary>Labelling one sample failed (its reason is in the message); the run goes on with the rest.</summary>
     public const string LabelFailed = "LabelFailed";
+    /// <summary>The native training engine (libdeepsentinel_torch.so) or libtorch could not be loaded.</summary>
+    public const string TrainingEngineUnavailable = "TrainingEngineUnavailable";
+    /// <summary>A training or embedding input has the wrong bands, size or values for the model.</summary>
+    public const string TrainingInputInvalid = "TrainingInputInvalid";
+    /// <summary>A native model handle was freed, disposed or never valid.</summary>
+    public const string ModelHandleInvalid = "ModelHandleInvalid";
+    /// <summary>A model folder, checkpoint or model card does not exist.</summary>
+    public const string ModelNotFound = "ModelNotFound";
+    /// <summary>A checkpoint or model card is damaged or not a DeepSentinel model.</summary>
+    public const string ModelFileCorrupt = "ModelFileCorrupt";
+    /// <summary>The requested training device (e.g. CUDA) is not available.</summary>
+    public const string TrainingDeviceUnavailable = "TrainingDeviceUnavailable";
+    /// <summary>The training engine failed (out of memory, a non-finite loss, ...).</summary>
+    public const string TrainingFailed = "TrainingFailed";
+    /// <summary>The corpus held no usable patch.</summary>
+    public const string CorpusEmpty = "CorpusEmpty";
+    /// <summary>A model folder already holds a model and -Resume was not given.</summary>
+    public const string ModelFolderNotEmpty = "ModelFolderNotEmpty";
+    /// <summary>Writing a model folder, event file or embedding file failed.</summary>
+    public const string ModelWriteFailed = "ModelWriteFailed";
 }

@@ -99,6 +99,7 @@ internal static class SampleWriter
                 CloudFraction = Math.Round(patch.Cloud, 6),
                 NoDataFraction = Math.Round(patch.NoData, 6),
                 Assets = relative,
+                Store = corpus.Store,
             };
             await File.WriteAllTextAsync(Path.Combine(staging, "item.json"), BuildItem(sample, patch).ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken).ConfigureAwait(false);
 

@@ -48,6 +48,39 @@ public sealed class GdalDataset : IDisposable
         return new GdalDataset(handle, path);
     }
 
+    /// <summary>
+    /// Opens a raster held in memory (e.g. a patch fetched whole from a cloud store) through
+    /// GDAL's /vsimem/. The bytes stay pinned until the returned dataset is disposed.
+    /// </summary>
+    public static GdalDataset OpenBytes(byte[] bytes, string name)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        Gdal.EnsureInitialized();
+        var path = "/vsimem/deepsentinel/" + Guid.NewGuid().ToString("N") + "/" + Path.GetFileName(name);
+        var pin = System.Runtime.InteropServices.GCHandle.Alloc(bytes, System.Runtime.InteropServices.GCHandleType.Pinned);
+        try
+        {
+            var file = GdalNative.VSIFileFromMemBuffer(path, pin.AddrOfPinnedObject(), (ulong)bytes.Length, 0);
+            if (file == 0)
+            {
+                throw Gdal.Failure(ErrorIds.RasterUnreadable, ErrorKind.InvalidData, $"Cannot map '{name}' into memory", name);
+            }
+
+            GdalNative.VSIFCloseL(file);
+            var dataset = Open(path);
+            dataset._memoryFile = (path, pin);
+            return dataset;
+        }
+        catch
+        {
+            GdalNative.VSIUnlink(path);
+            pin.Free();
+            throw;
+        }
+    }
+
+    private (string Path, System.Runtime.InteropServices.GCHandle Pin)? _memoryFile;
+
     /// <summary>Creates an in-memory dataset.</summary>
     public static GdalDataset CreateInMemory(int width, int height, int bands, RasterDataType type)
     {
@@ -306,7 +339,16 @@ public sealed class GdalDataset : IDisposable
     public void Flush() => GdalNative.GDALFlushCache(Handle);
 
     /// <inheritdoc />
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        _handle.Dispose();
+        if (_memoryFile is { } memory)
+        {
+            _memoryFile = null;
+            GdalNative.VSIUnlink(memory.Path);
+            memory.Pin.Free();
+        }
+    }
 
     /// <inheritdoc />
     public override string ToString() => SecretRedactor.Redact(Name);

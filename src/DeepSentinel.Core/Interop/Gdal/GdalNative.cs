@@ -136,6 +136,12 @@ internal static partial class GdalNative
     public static partial int VSIUnlink(string path);
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint VSIFileFromMemBuffer(string path, nint data, ulong length, int takeOwnership);
+
+    [LibraryImport(Library)]
+    public static partial int VSIFCloseL(nint file);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint OSRNewSpatialReference(string? wkt);
 
     [LibraryImport(Library)]

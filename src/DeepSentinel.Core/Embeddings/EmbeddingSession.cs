@@ -1,0 +1,204 @@
+using DeepSentinel.Core.Errors;
+using DeepSentinel.Core.Interop.Torch;
+using DeepSentinel.Core.Training;
+
+namespace DeepSentinel.Core.Embeddings;
+
+/// <summary>Options of an embedding run.</summary>
+public sealed record EmbeddingOptions
+{
+    /// <summary>Patches per native call.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Intra-op threads; all cores when null.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Where to run.</summary>
+    public TrainingDevice Device { get; init; } = TrainingDevice.Cpu;
+
+    /// <summary>An .npy file for all embeddings ([N, D] float32); sample ids go to OutFile + ".ids.txt".</summary>
+    public string? OutFile { get; init; }
+
+    /// <summary>With a UNet model and OutFile: write per-pixel embeddings ([N, D, H, W]) instead.</summary>
+    public bool PerPixel { get; init; }
+}
+
+/// <summary>
+/// Computes embeddings with one loaded model: patches are added one at a time and embedded a batch
+/// at a time (eval mode, no augmentation, so the result is deterministic for a model and input).
+/// Dispose finishes the output files.
+/// </summary>
+public sealed class EmbeddingSession : IDisposable
+{
+    private readonly EmbeddingModel _model;
+    private readonly EmbeddingOptions _options;
+    private readonly TorchModel _native;
+    private readonly StreamWriter? _ids;
+    private NpyWriter? _npy;
+    private PatchBatch? _batch;
+    private float[] _output = [];
+
+    private EmbeddingSession(EmbeddingModel model, EmbeddingOptions options, TorchModel native, StreamWriter? ids)
+    {
+        _model = model;
+        _options = options;
+        _native = native;
+        _ids = ids;
+    }
+
+    /// <summary>Embeddings computed so far.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>Loads the model's weights and opens the output files.</summary>
+    public static EmbeddingSession Open(EmbeddingModel model, EmbeddingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.BatchSize is < 1 or > 4096)
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, $"BatchSize must be 1-4096, got {options.BatchSize}.");
+        }
+
+        if (options.PerPixel && (!model.HasPixelEmbeddings || options.OutFile is null))
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue,
+                model.HasPixelEmbeddings ? "Per-pixel embeddings are written to a file: give -OutFile." : $"Model {model.Name} is a {model.Encoder}: per-pixel embeddings need a UNet model.");
+        }
+
+        TorchNative.EnsureLoaded();
+        TorchNative.SetThreads(options.Threads ?? Environment.ProcessorCount);
+        var native = model.Open(options.Device);
+        try
+        {
+            StreamWriter? ids = null;
+            if (options.OutFile is { } file)
+            {
+                try
+                {
+                    ids = new StreamWriter(file + ".ids.txt", append: false);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    throw new DeepSentinelException(ErrorIds.ModelWriteFailed, ErrorKind.WriteError, $"Cannot write {file}.ids.txt: {ex.Message}", file, ex);
+                }
+            }
+
+            return new EmbeddingSession(model, options, native, ids);
+        }
+        catch
+        {
+            native.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Adds a patch; returns the embeddings of a batch when one completes, else nothing.</summary>
+    public IReadOnlyList<PatchEmbedding> Add(TrainingPatch patch)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        var done = new List<PatchEmbedding>();
+        if (_batch is not null && !_batch.Fits(patch))
+        {
+            done.AddRange(Flush());
+        }
+
+        if (_batch is null || !_batch.Fits(patch))
+        {
+            _batch = new PatchBatch(_options.BatchSize, _native.Config.S2Channels, _native.Config.S1Channels, patch.Height, patch.Width);
+        }
+
+        _batch.Add(patch);
+        if (_batch.IsFull)
+        {
+            done.AddRange(Flush());
+        }
+
+        return done;
+    }
+
+    /// <summary>Embeds whatever is buffered.</summary>
+    public IReadOnlyList<PatchEmbedding> Flush()
+    {
+        if (_batch is null || _batch.Count == 0)
+        {
+            return [];
+        }
+
+        var batch = _batch;
+        var dim = _native.Config.EmbeddingDim;
+        var needed = batch.Count * dim * (_options.PerPixel ? batch.Height * batch.Width : 1);
+        if (_output.Length < needed)
+        {
+            _output = new float[needed];
+        }
+
+        var results = new List<PatchEmbedding>(batch.Count);
+        if (_options.PerPixel)
+        {
+            _native.EmbedPixels(batch, _output);
+            Write(_output.AsSpan(0, needed), dim, batch.Height, batch.Width);
+            var plane = batch.Height * batch.Width;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var vector = new float[dim];
+                for (var d = 0; d < dim; d++)
+                {
+                    double sum = 0;
+                    foreach (var v in _output.AsSpan(((i * dim) + d) * plane, plane))
+                    {
+                        sum += v;
+                    }
+
+                    vector[d] = (float)(sum / plane);
+                }
+
+                results.Add(new PatchEmbedding(batch.Ids[i], batch.ModalitiesAt(i), vector, _model.Name));
+            }
+        }
+        else
+        {
+            _native.Embed(batch, _output);
+            Write(_output.AsSpan(0, needed), dim);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                results.Add(new PatchEmbedding(batch.Ids[i], batch.ModalitiesAt(i), _output.AsSpan(i * dim, dim).ToArray(), _model.Name));
+            }
+        }
+
+        foreach (var id in batch.Ids)
+        {
+            _ids?.WriteLine(id);
+        }
+
+        Count += batch.Count;
+        batch.Clear();
+        return results;
+    }
+
+    /// <summary>Finishes the files and frees the model.</summary>
+    public void Dispose()
+    {
+        _npy?.Dispose();
+        _ids?.Dispose();
+        _native.Dispose();
+    }
+
+    private void Write(ReadOnlySpan<float> values, params int[] rowShape)
+    {
+        if (_options.OutFile is null)
+        {
+            return;
+        }
+
+        _npy ??= new NpyWriter(_options.OutFile, rowShape);
+        if (_options.PerPixel && (rowShape[1] != PixelShape(_npy, 1) || rowShape[2] != PixelShape(_npy, 2)))
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.TrainingInputInvalid,
+                "Per-pixel embeddings of patches of different sizes cannot share one .npy file: embed each size separately.");
+        }
+
+        _npy.WriteRows(values);
+    }
+
+    private static int PixelShape(NpyWriter writer, int axis) => writer.RowShape[axis];
+}

@@ -1,0 +1,125 @@
+/*
+ * DeepSentinel's native training engine: a coarse C ABI over the libtorch C++ frontend.
+ *
+ * Conventions (after TorchSharp's LibTorchSharp):
+ *  - Models are opaque handles: positive 64-bit ids looked up in a registry, never raw pointers,
+ *    so a freed or invented handle is reported as an error instead of crashing the process.
+ *  - Every function returns a status (0 = success, otherwise a dst_status value) or, for
+ *    constructors, a handle (0 = failure). After a failure dst_last_error() returns a message for
+ *    the calling thread; it stays valid until that thread's next call into this library.
+ *  - No C++ exception crosses this boundary; every input (sizes, lengths, null pointers,
+ *    channel counts) is checked before libtorch sees it.
+ *  - Input buffers are only read during the call: the library copies them and never keeps a
+ *    pointer to caller memory.
+ */
+#ifndef DEEPSENTINEL_TORCH_H
+#define DEEPSENTINEL_TORCH_H
+
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define DST_API __declspec(dllexport)
+#else
+#define DST_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a struct layout or function signature changes; the managed side checks it. */
+#define DST_ABI_VERSION 1
+
+typedef enum dst_status {
+    DST_OK = 0,
+    DST_INVALID_ARGUMENT = 1, /* wrong shape, channel count, length, null pointer, bad option */
+    DST_INVALID_HANDLE = 2,   /* unknown, freed or zero model handle */
+    DST_IO_ERROR = 3,         /* a file could not be read or written */
+    DST_CORRUPT_FILE = 4,     /* a file is not a DeepSentinel checkpoint, or is damaged */
+    DST_DEVICE_UNAVAILABLE = 5, /* CUDA requested where libtorch has no CUDA or no GPU */
+    DST_INTERNAL = 6          /* libtorch failed (out of memory, numerical error, ...) */
+} dst_status;
+
+typedef enum dst_encoder { DST_RESNET18 = 0, DST_RESNET50 = 1, DST_UNET = 2 } dst_encoder;
+typedef enum dst_method { DST_SIMCLR = 0, DST_TILE2VEC = 1, DST_AUTOENCODER = 2 } dst_method;
+typedef enum dst_device { DST_CPU = 0, DST_CUDA = 1 } dst_device;
+
+/* Everything that defines a model. struct_size must be sizeof(dst_model_config). */
+typedef struct dst_model_config {
+    int32_t struct_size;
+    int32_t encoder;          /* dst_encoder */
+    int32_t method;           /* dst_method */
+    int32_t s2_channels;      /* Sentinel-2 bands first in the input, 0 if none (usually 12) */
+    int32_t s1_channels;      /* Sentinel-1 bands after them, 0 if none (usually 2) */
+    int32_t embedding_dim;    /* length of a sample embedding, and per-pixel depth for UNet */
+    int32_t projection_dim;   /* SimCLR projection head output */
+    int32_t unet_width;       /* UNet channels at full resolution */
+    int32_t device;           /* dst_device */
+    int32_t channels_last;    /* 1: NHWC memory format (faster with oneDNN on CPU) */
+    int64_t seed;             /* initial weights and augmentation randomness */
+    double learning_rate;     /* AdamW */
+    double weight_decay;
+    double temperature;       /* NT-Xent */
+    double triplet_margin;    /* Tile2Vec */
+    double modality_dropout;  /* probability that a view or input loses one modality */
+    double band_noise;        /* std of additive Gaussian band noise, in normalised units */
+} dst_model_config;
+
+/*
+ * One batch, sample-major float32 arrays: s2 is [batch, s2_channels, height, width], s1 is
+ * [batch, s1_channels, height, width] (raw values; the model normalises them with its stored
+ * statistics). s2_present / s1_present hold one byte per sample (0 = that modality is missing,
+ * e.g. clouded); NULL means present for all. A modality the model has no channels for is NULL.
+ * For Tile2Vec training, the batch is [anchors; neighbours; distant] (batch divisible by 3).
+ */
+typedef struct dst_batch {
+    int32_t struct_size;
+    int32_t batch;
+    int32_t height;
+    int32_t width;
+    int32_t s2_channels;
+    int32_t s1_channels;
+    const float* s2;
+    int64_t s2_length;
+    const float* s1;
+    int64_t s1_length;
+    const uint8_t* s2_present;
+    const uint8_t* s1_present;
+} dst_batch;
+
+DST_API int32_t dst_abi_version(void);
+/* A static description: library, libtorch and CUDA versions. */
+DST_API const char* dst_version(void);
+/* The calling thread's last error message, or NULL if its last call succeeded. */
+DST_API const char* dst_last_error(void);
+/* The calling thread's last status (a dst_status; DST_OK if its last call succeeded). Functions
+   that return a handle report failure as 0: this says why. */
+DST_API int32_t dst_last_status(void);
+DST_API int32_t dst_set_num_threads(int32_t threads);
+DST_API int32_t dst_get_num_threads(void);
+DST_API int32_t dst_cuda_device_count(void);
+
+DST_API int64_t dst_model_create(const dst_model_config* config);
+/* Loads a checkpoint written by dst_model_save; optimizer_path may be NULL (inference only). */
+DST_API int64_t dst_model_load(const char* checkpoint_path, const char* optimizer_path, int32_t device);
+DST_API int32_t dst_model_free(int64_t model);
+DST_API int32_t dst_model_get_config(int64_t model, dst_model_config* config);
+DST_API int32_t dst_model_set_normalization(int64_t model, const float* mean, const float* std, int32_t channels);
+DST_API int32_t dst_model_get_normalization(int64_t model, float* mean, float* std, int32_t channels);
+DST_API int32_t dst_model_set_learning_rate(int64_t model, double learning_rate);
+DST_API int64_t dst_model_step(int64_t model);
+DST_API int32_t dst_model_parameter_count(int64_t model, int64_t* count);
+/* One optimisation step; the loss is written to *loss and the step counter advances. */
+DST_API int32_t dst_model_train_step(int64_t model, const dst_batch* batch, float* loss);
+/* Embeddings in eval mode: output has batch * embedding_dim floats (output_length checked). */
+DST_API int32_t dst_model_embed(int64_t model, const dst_batch* batch, float* output, int64_t output_length);
+/* Per-pixel embeddings (UNet only): batch * embedding_dim * height * width floats. */
+DST_API int32_t dst_model_embed_pixels(int64_t model, const dst_batch* batch, float* output, int64_t output_length);
+/* The checkpoint is a pickled dict that Python's torch.load reads; the optimizer file is libtorch's archive. */
+DST_API int32_t dst_model_save(int64_t model, const char* checkpoint_path, const char* optimizer_path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
