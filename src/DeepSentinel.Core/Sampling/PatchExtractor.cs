@@ -116,7 +116,18 @@ public sealed class PatchExtractor : IDisposable
             return new S1Patch(vv, vh, method);
         }
 
-        // VV and VH share a grid: one warp of both (one transformer, one pass) instead of two.
+        // VV and VH share a grid: one reprojection of both, with this worker's cached PROJ
+        // transformation (GDAL's warper would rebuild one per call); GDAL's warp where the source
+        // is not north-up.
+        if (epsg != grid.Epsg && epsg != 0)
+        {
+            var toSource = Transform(grid.Epsg, epsg);
+            if (BilinearReprojector.TryReproject(vvSet, toSource, grid, [vv], float.NaN) && BilinearReprojector.TryReproject(vhSet, toSource, grid, [vh], float.NaN))
+            {
+                return new S1Patch(vv, vh, ReadMethod.Warp);
+            }
+        }
+
         using var stack = GdalDataset.Stack([vvSet, vhSet]);
         var stacked = GridReader.ReadAll<float>(stack, epsg, grid, [vv, vh], Resampling.Bilinear, double.NaN);
         return new S1Patch(vv, vh, stacked);
