@@ -10,27 +10,10 @@ namespace DeepSentinel.Cmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Add, "OsmLabel", SupportsShouldProcess = true, DefaultParameterSetName = InputObjectSet)]
 [OutputType(typeof(PatchSample))]
-public sealed class AddOsmLabelCommand : StorageCmdlet
+public sealed class AddOsmLabelCommand : LabelCmdlet
 {
-    /// <summary>Samples from the pipeline.</summary>
-    public const string InputObjectSet = "InputObject";
-
-    /// <summary>A whole corpus.</summary>
-    public const string CorpusSet = "Corpus";
-
-    private readonly List<PatchSample> _samples = [];
     private string _source = string.Empty;
-    private string? _corpus;
     private string? _classMap;
-
-    /// <summary>Samples.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet, HelpMessage = "Patch samples from New-PatchSample or Get-PatchSample to label.")]
-    public PatchSample[] InputObject { get; set; } = [];
-
-    /// <summary>Corpus.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = CorpusSet, HelpMessage = "A corpus folder written by New-PatchSample: every sample in its index is labelled.")]
-    [ValidateNotNullOrEmpty]
-    public string Corpus { get; set; } = string.Empty;
 
     /// <summary>OSM source.</summary>
     [Parameter(Mandatory = true, Position = 0, HelpMessage = "OSM features: an .osm.pbf or .osm extract (clip it to your area first) or a GeoJSON file with tag properties.")]
@@ -43,36 +26,14 @@ public sealed class AddOsmLabelCommand : StorageCmdlet
     [ValidateNotNullOrEmpty]
     public string? ClassMap { get; set; }
 
-    /// <summary>Relabel.</summary>
-    [Parameter(HelpMessage = "Relabel samples that already carry an OSM label; without it they are passed on unchanged.")]
-    public SwitchParameter Force { get; set; }
-
-    /// <summary>Workers.</summary>
-    [Parameter(HelpMessage = "Parallel workers, each with its own GDAL handles (default: the number of cores).")]
-    [ValidateRange(1, 64)]
-    public int ThrottleLimit { get; set; } = Environment.ProcessorCount;
-
-    private Core.Storage.StorageOptions? _storage;
-
     /// <inheritdoc />
-    protected override void ResolveInput()
+    protected override void ResolveSource()
     {
-        _source = Path.StartsWith("/vsi", StringComparison.Ordinal) ? Path : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-        _corpus = ParameterSetName == CorpusSet ? ResolveLocation(Corpus) : null;
-        _storage = ResolveStorageOptions();
+        _source = ResolveSourcePath(Path);
         _classMap = ClassMap is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ClassMap);
-        _samples.AddRange(InputObject.Where(s => s is not null));
     }
 
     /// <inheritdoc />
-    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
-    {
-        var samples = _corpus is not null ? LabelService.ReadCorpus(_corpus, Reporter, cancellationToken, _storage) : LabelService.FromList(_samples);
-        var request = new OsmLabelRequest { Source = _source, ClassMap = _classMap is null ? OsmClassMap.Default : OsmClassMap.Load(_classMap) };
-        var options = new LabelRunOptions { Force = Force.IsPresent, ThrottleLimit = ThrottleLimit, Storage = _storage };
-        await foreach (var sample in new LabelService().AddOsmAsync(samples, request, options, Reporter, ShouldProcessAsync, cancellationToken).ConfigureAwait(false))
-        {
-            Emit(sample);
-        }
-    }
+    protected override IAsyncEnumerable<PatchSample> LabelAsync(IAsyncEnumerable<PatchSample> samples, LabelRunOptions options, CancellationToken cancellationToken) =>
+        new LabelService().AddOsmAsync(samples, new OsmLabelRequest { Source = _source, ClassMap = _classMap is null ? OsmClassMap.Default : OsmClassMap.Load(_classMap) }, options, Reporter, ShouldProcessAsync, cancellationToken);
 }

@@ -63,4 +63,23 @@ public static class ObjectStoreExtensions
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
+
+    /// <summary>Reads up to <paramref name="size"/> bytes (fewer only at the stream's end): one upload block or chunk.</summary>
+    internal static async Task<byte[]> ReadUpToAsync(Stream content, int size, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[size];
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var n = await content.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total == buffer.Length ? buffer : buffer[..total];
+    }
 }

@@ -470,23 +470,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
         return new Uri(all.Length == 0 ? path : path + "?" + all);
     }
 
-    private async Task<byte[]> ReadBlockAsync(Stream content, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[_blockSize];
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var n = await content.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false);
-            if (n == 0)
-            {
-                break;
-            }
-
-            total += n;
-        }
-
-        return total == buffer.Length ? buffer : buffer[..total];
-    }
+    private Task<byte[]> ReadBlockAsync(Stream content, CancellationToken cancellationToken) => ObjectStoreExtensions.ReadUpToAsync(content, _blockSize, cancellationToken);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

@@ -573,23 +573,7 @@ public sealed class GcsObjectStore : IObjectStore
     private string WithUserProject(string query) =>
         _userProject is null ? query : (query.Length == 0 ? string.Empty : query + "&") + "userProject=" + Uri.EscapeDataString(_userProject);
 
-    private async Task<byte[]> ReadChunkAsync(Stream content, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[_chunkSize];
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var n = await content.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false);
-            if (n == 0)
-            {
-                break;
-            }
-
-            total += n;
-        }
-
-        return total == buffer.Length ? buffer : buffer[..total];
-    }
+    private Task<byte[]> ReadChunkAsync(Stream content, CancellationToken cancellationToken) => ObjectStoreExtensions.ReadUpToAsync(content, _chunkSize, cancellationToken);
 
     private static Uri? EndpointFromEnvironment(string? host)
     {

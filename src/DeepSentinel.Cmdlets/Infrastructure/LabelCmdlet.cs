@@ -1,0 +1,71 @@
+using System.Management.Automation;
+using DeepSentinel.Core.Corpus;
+using DeepSentinel.Core.Labels;
+
+namespace DeepSentinel.Cmdlets.Infrastructure;
+
+/// <summary>
+/// Base of the label cmdlets (Add-CorineLabel, Add-OsmLabel): samples from the pipeline or a
+/// whole corpus, -Force, -ThrottleLimit and the storage credentials. A subclass adds its source
+/// parameters and calls its Core labeller in <see cref="LabelAsync"/>.
+/// </summary>
+public abstract class LabelCmdlet : StorageCmdlet
+{
+    /// <summary>Samples from the pipeline.</summary>
+    public const string InputObjectSet = "InputObject";
+
+    /// <summary>A whole corpus.</summary>
+    public const string CorpusSet = "Corpus";
+
+    private readonly List<PatchSample> _samples = [];
+    private string? _corpus;
+    private Core.Storage.StorageOptions? _storage;
+
+    /// <summary>Samples.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet, HelpMessage = "Patch samples from New-PatchSample or Get-PatchSample to label.")]
+    public PatchSample[] InputObject { get; set; } = [];
+
+    /// <summary>Corpus.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CorpusSet, HelpMessage = "A corpus written by New-PatchSample (a folder, az://..., https://...blob... or gs://...): every sample in its index is labelled.")]
+    [ValidateNotNullOrEmpty]
+    public string Corpus { get; set; } = string.Empty;
+
+    /// <summary>Relabel.</summary>
+    [Parameter(HelpMessage = "Relabel samples that already carry this label; without it they are passed on unchanged.")]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Workers.</summary>
+    [Parameter(HelpMessage = "Parallel workers, each with its own GDAL handles (default: the number of cores).")]
+    [ValidateRange(1, 64)]
+    public int ThrottleLimit { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Resolves the subclass's own parameters (paths) on the pipeline thread.</summary>
+    protected abstract void ResolveSource();
+
+    /// <summary>Labels the samples with the subclass's labeller.</summary>
+    protected abstract IAsyncEnumerable<PatchSample> LabelAsync(IAsyncEnumerable<PatchSample> samples, LabelRunOptions options, CancellationToken cancellationToken);
+
+    /// <summary>A path parameter as a full path; GDAL virtual paths (/vsi...) as given.</summary>
+    protected string ResolveSourcePath(string path) =>
+        path.StartsWith("/vsi", StringComparison.Ordinal) ? path : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <inheritdoc />
+    protected sealed override void ResolveInput()
+    {
+        ResolveSource();
+        _corpus = ParameterSetName == CorpusSet ? ResolveLocation(Corpus) : null;
+        _storage = ResolveStorageOptions();
+        _samples.AddRange(InputObject.Where(s => s is not null));
+    }
+
+    /// <inheritdoc />
+    protected sealed override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
+        var samples = _corpus is not null ? LabelService.ReadCorpus(_corpus, Reporter, cancellationToken, _storage) : LabelService.FromList(_samples);
+        var options = new LabelRunOptions { Force = Force.IsPresent, ThrottleLimit = ThrottleLimit, Storage = _storage };
+        await foreach (var sample in LabelAsync(samples, options, cancellationToken).ConfigureAwait(false))
+        {
+            Emit(sample);
+        }
+    }
+}
