@@ -8,12 +8,23 @@ namespace DeepSentinel.Cmdlets.Commands;
 /// <para type="synopsis">Pretrains a self-supervised Sentinel-1 + Sentinel-2 encoder on patches from the pipeline.</para>
 /// <para type="description">Spools the piped patches to a temporary file, computes per-band normalisation, trains on libtorch and writes a model folder (checkpoints, model card, metrics.csv, TensorBoard events). Ctrl+C saves a checkpoint; -Resume continues from it.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Start, "Pretraining", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "Pretraining", SupportsShouldProcess = true, DefaultParameterSetName = InputObjectSet)]
 [OutputType(typeof(EmbeddingModel))]
-public sealed class StartPretrainingCommand : AsyncPSCmdlet
+public sealed class StartPretrainingCommand : StorageCmdlet
 {
+    /// <summary>Patches from the pipeline.</summary>
+    public const string InputObjectSet = "InputObject";
+
+    /// <summary>A whole corpus, streamed each epoch.</summary>
+    public const string CorpusSet = "Corpus";
+
+    /// <summary>Corpus.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CorpusSet, HelpMessage = "A corpus written by New-PatchSample (a folder, az://..., https://...blob... or gs://...): streamed from its store every epoch, never copied or held in memory.")]
+    [ValidateNotNullOrEmpty]
+    public string Corpus { get; set; } = string.Empty;
+
     /// <summary>Training patches.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, HelpMessage = "Patches to train on: PatchSample objects (Get-PatchSample) or other training patches. They are spooled to a temporary file and read once per epoch.")]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet, HelpMessage = "Patches to train on: PatchSample objects (Get-PatchSample) or other training patches. They are spooled to a temporary file and read once per epoch.")]
     public ITrainingPatchProvider[] InputObject { get; set; } = [];
 
     /// <summary>The model folder.</summary>
@@ -88,26 +99,38 @@ public sealed class StartPretrainingCommand : AsyncPSCmdlet
     private PretrainingOptions? _options;
     private PatchSpool? _spool;
     private bool? _approved;
+    private string? _corpus;
+    private Core.Storage.StorageOptions? _storage;
 
     /// <inheritdoc />
-    protected override void ResolveInput() => _options ??= new PretrainingOptions
+    protected override void ResolveInput()
     {
-        OutputFolder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path),
-        Method = Method,
-        Encoder = Encoder,
-        Sensors = Sensor,
-        EmbeddingDimension = EmbeddingDimension,
-        BatchSize = BatchSize,
-        Epochs = Epochs,
-        MaxSteps = MaxSteps,
-        LearningRate = LearningRate,
-        ModalityDropout = ModalityDropout,
-        Seed = Seed,
-        Device = Device,
-        Threads = ThrottleLimit,
-        CheckpointInterval = CheckpointInterval,
-        Resume = Resume.IsPresent,
-    };
+        if (_options is not null)
+        {
+            return;
+        }
+
+        _corpus = ParameterSetName == CorpusSet ? ResolveLocation(Corpus) : null;
+        _storage = ResolveStorageOptions();
+        _options = new PretrainingOptions
+        {
+            OutputFolder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path),
+            Method = Method,
+            Encoder = Encoder,
+            Sensors = Sensor,
+            EmbeddingDimension = EmbeddingDimension,
+            BatchSize = BatchSize,
+            Epochs = Epochs,
+            MaxSteps = MaxSteps,
+            LearningRate = LearningRate,
+            ModalityDropout = ModalityDropout,
+            Seed = Seed,
+            Device = Device,
+            Threads = ThrottleLimit,
+            CheckpointInterval = CheckpointInterval,
+            Resume = Resume.IsPresent,
+        };
+    }
 
     /// <inheritdoc />
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
@@ -128,7 +151,12 @@ public sealed class StartPretrainingCommand : AsyncPSCmdlet
     /// <inheritdoc />
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
-        if (_approved == true && _spool is not null)
+        if (_approved == true && _corpus is not null)
+        {
+            var source = new Core.Corpus.CorpusPatchSource(_corpus, _storage, Reporter);
+            Emit(await new PretrainingService().RunAsync(source, _options!, Reporter, cancellationToken).ConfigureAwait(false));
+        }
+        else if (_approved == true && _spool is not null)
         {
             Emit(await new PretrainingService().RunAsync(_spool, _options!, Reporter, cancellationToken).ConfigureAwait(false));
         }

@@ -55,5 +55,12 @@ public sealed class CorpusTrainingTests(DemoCatalogFixture fixture) : IDisposabl
         Assert.Equal(samples.Select(s => s.Id), embeddings.Select(e => e.SampleId));
         Assert.All(embeddings, e => Assert.Equal(16, e.Vector.Length));
         Assert.All(embeddings, e => Assert.All(e.Vector, v => Assert.True(float.IsFinite(v))));
+
+        // Start-Pretraining -Corpus: the corpus streamed from its store every epoch.
+        var reporter = new TestServers.RecordingReporter();
+        var streamed = await new PretrainingService().RunAsync(new CorpusPatchSource(corpus, null, reporter), Tiny.Options(_folders.New("ds-model-")) with { BatchSize = 4, Epochs = 2 }, reporter, CancellationToken.None);
+        Assert.Empty(reporter.Errors);
+        Assert.Equal(2, streamed.Card.Steps);
+        Assert.Contains(corpus, streamed.Card.Corpus!.Description, StringComparison.Ordinal);
     }
 }
