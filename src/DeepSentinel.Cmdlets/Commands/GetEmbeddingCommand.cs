@@ -28,6 +28,11 @@ public sealed class GetEmbeddingCommand : AsyncPSCmdlet
     public string? OutFile { get; set; }
 
     /// <summary>Per-pixel output.</summary>
+    [Parameter(HelpMessage = "With a UNet model: write each patch's per-pixel embeddings as a Float32 GeoTIFF (one band per dimension) on the patch grid, as <folder>/<sample id>.tif. Needs PatchSample input.")]
+    [ValidateNotNullOrEmpty]
+    public string? GeoTiffFolder { get; set; }
+
+    /// <summary>Per-pixel .npy.</summary>
     [Parameter(HelpMessage = "With a UNet model and -OutFile: write per-pixel embeddings ([N, D, H, W]) to the .npy file.")]
     public SwitchParameter PerPixel { get; set; }
 
@@ -57,6 +62,7 @@ public sealed class GetEmbeddingCommand : AsyncPSCmdlet
         Device = Device,
         OutFile = OutFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile),
         PerPixel = PerPixel.IsPresent,
+        GeoTiffFolder = GeoTiffFolder is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(GeoTiffFolder),
     };
 
     /// <inheritdoc />

@@ -22,7 +22,10 @@ internal static class PatchPixels
         var location = gt.Length == 6
             ? new PatchLocation(gt[0] + (sample.Width * gt[1] / 2), gt[3] + (sample.Height * gt[5] / 2), string.Create(CultureInfo.InvariantCulture, $"EPSG:{sample.Epsg}"))
             : null;
-        return new TrainingPatch(sample.Id, sample.Height, sample.Width, s2, s1, location);
+        return new TrainingPatch(sample.Id, sample.Height, sample.Width, s2, s1, location)
+        {
+            Georeference = gt.Length == 6 ? new PatchGeoreference(sample.Epsg, gt) : null,
+        };
     }
 
     private static async Task<float[]> ReadAsync(IObjectStore store, PatchSample sample, string asset, int bands, bool zeroIsNoData, CancellationToken cancellationToken)

@@ -21,6 +21,12 @@ public sealed record EmbeddingOptions
 
     /// <summary>With a UNet model and OutFile: write per-pixel embeddings ([N, D, H, W]) instead.</summary>
     public bool PerPixel { get; init; }
+
+    /// <summary>
+    /// With a UNet model: write each patch's per-pixel embeddings as a Float32 GeoTIFF (one band per
+    /// dimension) on the patch's grid, as &lt;folder&gt;/&lt;sample id&gt;.tif. Needs patches from a corpus.
+    /// </summary>
+    public string? GeoTiffFolder { get; init; }
 }
 
 /// <summary>
@@ -59,10 +65,15 @@ public sealed class EmbeddingSession : IDisposable
             throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, $"BatchSize must be 1-4096, got {options.BatchSize}.");
         }
 
-        if (options.PerPixel && (!model.HasPixelEmbeddings || options.OutFile is null))
+        if (options.GeoTiffFolder is not null)
+        {
+            options = options with { PerPixel = true };
+        }
+
+        if (options.PerPixel && (!model.HasPixelEmbeddings || (options.OutFile is null && options.GeoTiffFolder is null)))
         {
             throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue,
-                model.HasPixelEmbeddings ? "Per-pixel embeddings are written to a file: give -OutFile." : $"Model {model.Name} is a {model.Encoder}: per-pixel embeddings need a UNet model.");
+                model.HasPixelEmbeddings ? "Per-pixel embeddings are written to files: give -OutFile or -GeoTiffFolder." : $"Model {model.Name} is a {model.Encoder}: per-pixel embeddings need a UNet model.");
         }
 
         TorchNative.EnsureLoaded();
@@ -138,6 +149,14 @@ public sealed class EmbeddingSession : IDisposable
             _native.EmbedPixels(batch, _output);
             Write(_output.AsSpan(0, needed), dim, batch.Height, batch.Width);
             var plane = batch.Height * batch.Width;
+            if (_options.GeoTiffFolder is { } folder)
+            {
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    WritePixelGeoTiff(folder, batch.Ids[i], batch.GeoreferenceAt(i), _output.AsSpan(i * dim * plane, dim * plane), dim, batch.Height, batch.Width);
+                }
+            }
+
             for (var i = 0; i < batch.Count; i++)
             {
                 var vector = new float[dim];
@@ -173,6 +192,37 @@ public sealed class EmbeddingSession : IDisposable
         Count += batch.Count;
         batch.Clear();
         return results;
+    }
+
+    // One band per embedding dimension, on the patch's own grid: the map a user overlays on the
+    // imagery. Written under a temporary name and renamed, like every other file of the project.
+    private static void WritePixelGeoTiff(string folder, string id, PatchGeoreference? georeference, ReadOnlySpan<float> values, int dim, int height, int width)
+    {
+        if (georeference is not { GeoTransform.Length: 6 } geo)
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.TrainingInputInvalid, $"Patch '{id}' has no grid (it did not come from a corpus): per-pixel GeoTIFFs need PatchSample input.", id);
+        }
+
+        Directory.CreateDirectory(folder);
+        var grid = new Raster.PatchGrid(geo.Epsg, geo.GeoTransform[0], geo.GeoTransform[3], geo.GeoTransform[1], width, height);
+        var plane = height * width;
+        var bands = new List<Raster.BandData<float>>(dim);
+        for (var d = 0; d < dim; d++)
+        {
+            bands.Add(new Raster.BandData<float>(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"embedding_{d:000}"), values.Slice(d * plane, plane).ToArray()));
+        }
+
+        var path = Path.Combine(folder, id + ".tif");
+        var temp = path + "." + Guid.NewGuid().ToString("N")[..8] + ".partial";
+        try
+        {
+            Raster.RasterWriter.WriteCog(temp, grid, bands, noData: null);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 
     /// <summary>Finishes the files and frees the model.</summary>

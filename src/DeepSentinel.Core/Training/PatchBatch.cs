@@ -14,6 +14,7 @@ internal sealed class PatchBatch
     private readonly byte[] _s2Present;
     private readonly byte[] _s1Present;
     private readonly string[] _ids;
+    private readonly PatchGeoreference?[] _georeferences;
 
     public PatchBatch(int capacity, int s2Channels, int s1Channels, int height, int width)
     {
@@ -27,6 +28,7 @@ internal sealed class PatchBatch
         _s2Present = new byte[capacity];
         _s1Present = new byte[capacity];
         _ids = new string[capacity];
+        _georeferences = new PatchGeoreference?[capacity];
     }
 
     public int Capacity { get; }
@@ -42,6 +44,9 @@ internal sealed class PatchBatch
     public int Count { get; private set; }
 
     public bool IsFull => Count == Capacity;
+
+    /// <summary>Where sample <paramref name="index"/> lies, when it came from a corpus.</summary>
+    public PatchGeoreference? GeoreferenceAt(int index) => _georeferences[index];
 
     /// <summary>The sample ids in batch order.</summary>
     public ReadOnlySpan<string> Ids => _ids.AsSpan(0, Count);
@@ -90,6 +95,7 @@ internal sealed class PatchBatch
         Copy(patch.S2, patch.S2Channels, S2Channels, _s2, _s2Present, "Sentinel-2", patch);
         Copy(patch.S1, patch.S1Channels, S1Channels, _s1, _s1Present, "Sentinel-1", patch);
         _ids[Count] = patch.SampleId;
+        _georeferences[Count] = patch.Georeference;
         Count++;
     }
 

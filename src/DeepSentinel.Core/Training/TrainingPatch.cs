@@ -16,6 +16,11 @@ public interface ITrainingPatchProvider
     ValueTask<TrainingPatch> LoadTrainingPatchAsync(CancellationToken cancellationToken);
 }
 
+/// <summary>A patch's pixel grid: its CRS and GDAL geotransform (for per-pixel output on the patch grid).</summary>
+/// <param name="Epsg">The projected CRS.</param>
+/// <param name="GeoTransform">GDAL's six affine coefficients.</param>
+public sealed record PatchGeoreference(int Epsg, double[] GeoTransform);
+
 /// <summary>Where a patch lies, for picking spatial neighbours (Tile2Vec).</summary>
 /// <param name="X">Easting of the patch centre in metres.</param>
 /// <param name="Y">Northing of the patch centre in metres.</param>
@@ -67,6 +72,9 @@ public sealed class TrainingPatch : ITrainingPatchProvider
 
     /// <summary>Columns.</summary>
     public int Width { get; }
+
+    /// <summary>The patch's grid, when it came from a corpus (null for synthetic or in-memory patches).</summary>
+    public PatchGeoreference? Georeference { get; init; }
 
     /// <summary>Sentinel-2 bands, [bands, height, width], or null when missing (clouded).</summary>
     public float[]? S2 { get; }

@@ -63,4 +63,32 @@ public sealed class CorpusTrainingTests(DemoCatalogFixture fixture) : IDisposabl
         Assert.Equal(2, streamed.Card.Steps);
         Assert.Contains(corpus, streamed.Card.Corpus!.Description, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_UNet_writes_per_pixel_embeddings_as_GeoTIFFs_on_the_patch_grid()
+    {
+        var corpus = _folders.New("ds-unet-corpus-");
+        var samples = await CorpusTestSupport.RunAsync(CorpusTestSupport.Request(fixture, fixture.Root, corpus, count: 2));
+        var reporter = new TestServers.RecordingReporter();
+        var model = await new PretrainingService().RunAsync(new CorpusPatchSource(corpus, null, reporter), Tiny.Options(_folders.New("ds-unet-"), PretrainingMethod.Autoencoder, EncoderKind.UNet) with { BatchSize = 2, Epochs = 1 }, reporter, CancellationToken.None);
+        var folder = _folders.New("ds-pixels-");
+
+        using (var session = EmbeddingSession.Open(model, new EmbeddingOptions { BatchSize = 2, Threads = 2, GeoTiffFolder = folder }))
+        {
+            foreach (var sample in samples)
+            {
+                session.Add(await sample.LoadTrainingPatchAsync(CancellationToken.None));
+            }
+
+            session.Flush();
+        }
+
+        var info = Independent.GdalInfo(Path.Combine(folder, samples[0].Id + ".tif"));
+        Assert.Equal(16, info["bands"]!.AsArray().Count);
+        Assert.All(info["bands"]!.AsArray(), b => Assert.Equal("Float32", (string)b!["type"]!));
+        Assert.Equal(samples[0].GeoTransform, info["geoTransform"]!.AsArray().Select(v => (double)v!));
+        Assert.Equal(new[] { 256, 256 }, info["size"]!.AsArray().Select(v => (int)v!));
+        Assert.Equal("embedding_000", (string)info["bands"]![0]!["description"]!);
+        Assert.True(File.Exists(Path.Combine(folder, samples[1].Id + ".tif")));
+    }
 }
