@@ -82,7 +82,7 @@ demo() {
 # in tests/tools/package-lock.json. Reinstalled only when the lock file changes.
 install_test_tools() {
     local tools="$ROOT/tests/tools"
-    command -v npm >/dev/null || { log "Installing npm"; local sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm; }
+    command -v npm >/dev/null || { log "Installing npm"; local sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"; $sudo apt-get update -qq; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm; }
     if [[ -f "$tools/node_modules/.package-lock.json" ]] && cmp -s "$tools/package-lock.json" "$tools/node_modules/.deepsentinel-lock"; then
         return
     fi

@@ -13,9 +13,13 @@ namespace DeepSentinel.Core.Corpus;
 /// </summary>
 internal static class PatchPixels
 {
+    // Samples that lost their store on the way (serialised into a thread job, say) share one
+    // per corpus instead of opening a store, and its HTTP pipeline, for every sample.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IObjectStore> Stores = new(StringComparer.Ordinal);
+
     public static async ValueTask<TrainingPatch> LoadAsync(PatchSample sample, CancellationToken cancellationToken)
     {
-        var store = sample.Store ?? PatchCorpus.Open(sample.Corpus).Store;
+        var store = sample.Store ?? Stores.GetOrAdd(sample.Corpus, corpus => PatchCorpus.Open(corpus).Store);
         var s2 = await ReadAsync(store, sample, PatchSample.AssetKeys.S2, 12, zeroIsNoData: true, cancellationToken).ConfigureAwait(false);
         var s1 = await ReadAsync(store, sample, PatchSample.AssetKeys.S1, 2, zeroIsNoData: false, cancellationToken).ConfigureAwait(false);
         var gt = sample.GeoTransform;

@@ -412,15 +412,8 @@ public sealed class DemoCatalogGenerator
     private static void WriteCog<T>(string path, int epsg, double[] transform, int width, int height, T[] pixels, string description, double noData)
         where T : unmanaged
     {
-        using var memory = GdalDataset.CreateInMemory(width, height, 1, Gdal.TypeOf<T>());
-        memory.GeoTransform = transform;
-        memory.ProjectionWkt = CoordinateTransform.WktOf(epsg);
-        memory.Write<T>(1, pixels);
-        memory.SetDescription(1, description);
-        memory.SetNoData(1, noData);
         var temp = path + ".partial";
-        var predictor = typeof(T) == typeof(float) ? "3" : "2";
-        memory.CopyTo("COG", temp, ["COMPRESS=DEFLATE", "PREDICTOR=" + predictor, "BLOCKSIZE=512", "OVERVIEWS=AUTO", "NUM_THREADS=ALL_CPUS"]);
+        RasterWriter.WriteCog(temp, epsg, transform, width, height, [new BandData<T>(description, pixels)], noData, null, CogLayout.Scene);
         File.Move(temp, path, overwrite: true);
     }
 

@@ -3,6 +3,19 @@ using DeepSentinel.Core.Interop.Gdal;
 
 namespace DeepSentinel.Core.Raster;
 
+/// <summary>How a COG is tiled.</summary>
+/// <param name="BlockSize">Tile width and height in pixels.</param>
+/// <param name="Overviews">Whether to build overviews.</param>
+/// <param name="AllCores">Compress with all cores (large rasters) or one (patches, written by parallel workers).</param>
+public sealed record CogLayout(int BlockSize, bool Overviews, bool AllCores)
+{
+    /// <summary>A 256 px patch: one tile, no overviews, one thread.</summary>
+    public static CogLayout Patch { get; } = new(256, false, false);
+
+    /// <summary>A whole scene: 512 px tiles, overviews, all cores.</summary>
+    public static CogLayout Scene { get; } = new(512, true, true);
+}
+
 /// <summary>A band to write: its pixels, description and nodata.</summary>
 public sealed record BandData<T>(string Description, T[] Pixels)
     where T : unmanaged;
@@ -23,11 +36,23 @@ public static class RasterWriter
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(grid);
+        WriteCog(path, grid.Epsg, grid.GeoTransform, grid.Width, grid.Height, bands, noData, metadata, CogLayout.Patch);
+    }
+
+    /// <summary>
+    /// Writes a COG on any north-up grid with a given tiling: patches use <see cref="CogLayout.Patch"/>
+    /// (one 256 px tile, no overviews), whole scenes <see cref="CogLayout.Scene"/> (512 px tiles,
+    /// overviews, all cores).
+    /// </summary>
+    public static void WriteCog<T>(string path, int epsg, double[] geoTransform, int width, int height, IReadOnlyList<BandData<T>> bands, double? noData, IReadOnlyDictionary<string, string>? metadata, CogLayout layout)
+        where T : unmanaged
+    {
         ArgumentNullException.ThrowIfNull(bands);
+        ArgumentNullException.ThrowIfNull(layout);
         var type = Gdal.TypeOf<T>();
-        using var memory = GdalDataset.CreateInMemory(grid.Width, grid.Height, bands.Count, type);
-        memory.GeoTransform = grid.GeoTransform;
-        memory.ProjectionWkt = CoordinateTransform.WktOf(grid.Epsg);
+        using var memory = GdalDataset.CreateInMemory(width, height, bands.Count, type);
+        memory.GeoTransform = geoTransform;
+        memory.ProjectionWkt = CoordinateTransform.WktOf(epsg);
         for (var i = 0; i < bands.Count; i++)
         {
             memory.Write<T>(i + 1, bands[i].Pixels);
@@ -44,7 +69,7 @@ public static class RasterWriter
         }
 
         var predictor = type is RasterDataType.Float32 or RasterDataType.Float64 ? "3" : "2";
-        memory.CopyTo("COG", path, ["COMPRESS=DEFLATE", "LEVEL=1", "PREDICTOR=" + predictor, "BLOCKSIZE=256", "OVERVIEWS=NONE", "NUM_THREADS=1"]);
+        memory.CopyTo("COG", path, ["COMPRESS=DEFLATE", "LEVEL=1", "PREDICTOR=" + predictor, "BLOCKSIZE=" + layout.BlockSize.ToString(CultureInfo.InvariantCulture), "OVERVIEWS=" + (layout.Overviews ? "AUTO" : "NONE"), "NUM_THREADS=" + (layout.AllCores ? "ALL_CPUS" : "1")]);
     }
 
     /// <summary>Writes an 8-bit RGB PNG (three row-major planes of width x height).</summary>

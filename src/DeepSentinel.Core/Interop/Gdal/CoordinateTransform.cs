@@ -83,8 +83,15 @@ public sealed class CoordinateTransform : IDisposable
         }
     }
 
-    /// <summary>The WKT of an EPSG code (for setting a dataset's projection).</summary>
-    public static unsafe string WktOf(int epsg)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> WktCache = new();
+
+    /// <summary>
+    /// The WKT of an EPSG code (for setting a dataset's projection). Cached: every patch writes
+    /// three COGs, and each lookup would otherwise query PROJ's database again.
+    /// </summary>
+    public static string WktOf(int epsg) => WktCache.TryGetValue(epsg, out var wkt) ? wkt : WktCache.GetOrAdd(epsg, LookUpWkt(epsg));
+
+    private static unsafe string LookUpWkt(int epsg)
     {
         Gdal.EnsureInitialized();
         var srs = Srs(epsg);
