@@ -6,7 +6,8 @@
 #   bench/training/run.sh [threads] [train-steps] [embed-batches]     (defaults: all cores, 12, 12)
 #
 # Runs alternate (module, python, python channels-last; ROUNDS times, default 2) so that load from
-# other work on the machine hits each side alike; the best run of each side is reported, with the
+# other work on the machine hits each side alike (MODULE_FORMATS="ChannelsLast" adds module runs in
+# other memory formats); the best run of each side is reported, with the
 # ratios, in images per wall-clock second and per CPU-second of the process (steadier when other
 # work shares the cores).
 set -euo pipefail
@@ -23,6 +24,9 @@ BENCH=bench/training/DeepSentinel.TrainingBench/bin/Release/net10.0/DeepSentinel
 
 for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
     dotnet "$BENCH" "$THREADS" "$STEPS" "$EMBED" "$WORK/module" | tee -a "$WORK/results.jsonl"
+    for format in ${MODULE_FORMATS:-}; do
+        dotnet "$BENCH" "$THREADS" "$STEPS" "$EMBED" "$WORK/module" "$format" | tee -a "$WORK/results.jsonl"
+    done
     /usr/bin/python3 bench/training/python_baseline.py "$THREADS" "$STEPS" "$EMBED" | tee -a "$WORK/results.jsonl"
     /usr/bin/python3 bench/training/python_baseline.py "$THREADS" "$STEPS" "$EMBED" --channels-last | tee -a "$WORK/results.jsonl"
 done

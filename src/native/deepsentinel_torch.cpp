@@ -4,12 +4,17 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <c10/core/CPUAllocator.h>
+#include <c10/core/impl/alloc_cpu.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <sys/mman.h>
+
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -86,6 +91,135 @@ int64_t guarded_handle(Body&& body) {
     int64_t handle = 0;
     return guarded([&] { handle = body(); }) == DST_OK ? handle : 0;
 }
+
+// ---------------------------------------------------------------------------------------------
+// A caching CPU allocator. A ResNet step frees and re-allocates the same few dozen large
+// activation and gradient buffers (tens of MB each) every step. libtorch's default allocator
+// hands them to glibc, which maps every block over 32 MB afresh and unmaps it on free, so each
+// step page-faults its whole working set back in (about 10% of the CPU time, most of it in the
+// kernel). Here blocks of 1 MiB and more are kept when freed and handed back for the next request
+// of the same rounded size; blocks of 4 MiB and more are 2 MiB-aligned and advised for
+// transparent huge pages. Smaller requests go to libtorch's own allocator unchanged.
+// The cache is bounded (dst_set_cpu_cache_limit, DEEPSENTINEL_CPU_CACHE_MB) and emptied when the
+// last model is freed.
+
+constexpr size_t kCacheMinBlock = size_t(1) << 20;
+constexpr size_t kHugeBlock = size_t(4) << 20;
+constexpr size_t kHugePage = size_t(2) << 20;
+
+struct BlockCache {
+    std::mutex mutex;
+    std::unordered_map<void*, size_t> live;               // large blocks in use -> rounded size
+    std::unordered_map<size_t, std::vector<void*>> free;  // rounded size -> cached blocks
+    size_t cached_bytes = 0, live_bytes = 0, limit = size_t(4) << 30;
+    uint64_t hits = 0, misses = 0;
+};
+
+BlockCache& block_cache() {
+    static BlockCache* cache = [] {
+        auto* c = new BlockCache();  // never destroyed: tensors may be freed at exit
+        // DEEPSENTINEL_CPU_CACHE_MB overrides the limit (0 turns the cache off).
+        if (const char* mb = std::getenv("DEEPSENTINEL_CPU_CACHE_MB")) {
+            char* end = nullptr;
+            const long long value = std::strtoll(mb, &end, 10);
+            if (end != mb && *end == '\0' && value >= 0) c->limit = static_cast<size_t>(value) << 20;
+        }
+        return c;
+    }();
+    return *cache;
+}
+
+size_t round_block(size_t n) {
+    const size_t granule = n >= kHugeBlock ? kHugePage : size_t(64) << 10;
+    return (n + granule - 1) / granule * granule;
+}
+
+void* allocate_block(size_t size) {
+    void* p = nullptr;
+    const size_t alignment = size >= kHugeBlock ? kHugePage : 64;
+    if (posix_memalign(&p, alignment, size) != 0 || p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    if (size >= kHugeBlock) madvise(p, size, MADV_HUGEPAGE);  // advice only: failure is harmless
+#endif
+    return p;
+}
+
+void release_block(void* p) {
+    if (p == nullptr) return;
+    auto& c = block_cache();
+    {
+        std::lock_guard<std::mutex> lock(c.mutex);
+        auto it = c.live.find(p);
+        if (it == c.live.end()) {
+            // A small block, or one made by libtorch's allocator before this one was installed.
+            c10::free_cpu(p);
+            return;
+        }
+        const size_t size = it->second;
+        c.live.erase(it);
+        c.live_bytes -= size;
+        if (c.cached_bytes + size <= c.limit) {
+            c.free[size].push_back(p);
+            c.cached_bytes += size;
+            return;
+        }
+    }
+    std::free(p);  // over the limit: back to the system, outside the lock
+}
+
+struct CachingCpuAllocator final : c10::Allocator {
+    c10::DataPtr allocate(size_t n) const override {
+        if (n < kCacheMinBlock) {
+            void* p = c10::alloc_cpu(n);
+            return {p, p, &release_block, c10::Device(c10::DeviceType::CPU)};
+        }
+        const size_t size = round_block(n);
+        auto& c = block_cache();
+        void* p = nullptr;
+        {
+            std::lock_guard<std::mutex> lock(c.mutex);
+            auto it = c.free.find(size);
+            if (it != c.free.end() && !it->second.empty()) {
+                p = it->second.back();
+                it->second.pop_back();
+                c.cached_bytes -= size;
+                ++c.hits;
+            } else {
+                ++c.misses;
+            }
+        }
+        if (p == nullptr) p = allocate_block(size);
+        {
+            std::lock_guard<std::mutex> lock(c.mutex);
+            c.live.emplace(p, size);
+            c.live_bytes += size;
+        }
+        return {p, p, &release_block, c10::Device(c10::DeviceType::CPU)};
+    }
+
+    c10::DeleterFnPtr raw_deleter() const override { return &release_block; }
+};
+
+void install_cpu_allocator() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        static CachingCpuAllocator allocator;
+        c10::SetCPUAllocator(&allocator, /*priority=*/1);
+    });
+}
+
+void empty_block_cache() {
+    std::vector<void*> doomed;
+    auto& c = block_cache();
+    {
+        std::lock_guard<std::mutex> lock(c.mutex);
+        for (auto& bucket : c.free) doomed.insert(doomed.end(), bucket.second.begin(), bucket.second.end());
+        c.free.clear();
+        c.cached_bytes = 0;
+    }
+    for (void* p : doomed) std::free(p);
+}
+
 
 // ---------------------------------------------------------------------------------------------
 // Networks. Parameter names follow torchvision so that a state dict reads familiar in Python.
@@ -361,6 +495,7 @@ torch::Device resolve_device(int32_t device) {
 
 std::shared_ptr<Model> build_model(const dst_model_config& cfg) {
     validate_config(cfg);
+    install_cpu_allocator();
     auto model = std::make_shared<Model>();
     model->cfg = cfg;
     model->device = resolve_device(cfg.device);
@@ -484,42 +619,216 @@ void drop_modality(Model& m, torch::Tensor sample, int keep) {
     if (keep == 2) sample.narrow(0, 0, m.cfg.s2_channels).zero_();
 }
 
-// Writes augmented views of x into out[offset .. offset + B): random resized crop, flips,
-// quarter-turn rotations, per-band gain and additive noise, then modality dropout.
-void augment_into(Model& m, const torch::Tensor& x, const Presence& p, torch::Tensor& out, int64_t offset, bool crops) {
-    const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
-    std::vector<int> keep(B);
+// Augmented views: random resized crop, flips, quarter-turn rotations, per-band gain and additive
+// Gaussian noise, then modality dropout. The random choices are drawn first, serially, from the
+// model's generator (so a view depends on the seed and the step, never on the thread count); then
+// on the CPU each view is built in one parallel pass over the output (augment_fused), where the
+// op-by-op form (augment_reference: used on CUDA, and by dst_self_test_augment as the yardstick)
+// makes about ten passes over the batch and draws its noise with a full normal_().
+
+struct ViewParams {
+    int64_t y0 = 0, x0 = 0, ch = 0, cw = 0;  // crop window in the source (the whole patch when not cropped)
+    bool flip_w = false, flip_h = false;     // flips of the resized crop: W, then H
+    int64_t turns = 0;                       // quarter turns after the flips (rot90 over H, W)
+    int keep = 0;                            // 0 both modalities, 1 S2 only, 2 S1 only
+};
+
+struct ViewPlan {
+    std::vector<ViewParams> views;
+    std::vector<float> gains;  // [B, C]
+    double noise_std = 0;
+    uint64_t noise_seed = 0;
+};
+
+ViewPlan plan_views(Model& m, const Presence& p, int64_t B, int64_t C, int64_t H, int64_t W, bool crops) {
+    ViewPlan plan;
+    plan.views.resize(B);
     for (int64_t i = 0; i < B; ++i) {
-        torch::Tensor s = x[i];
+        auto& v = plan.views[i];
+        v.ch = H;
+        v.cw = W;
         if (crops) {
             const double scale = std::sqrt(0.35 + 0.65 * m.uniform());
             const int64_t ch = std::max<int64_t>(8, static_cast<int64_t>(H * scale)), cw = std::max<int64_t>(8, static_cast<int64_t>(W * scale));
             if (ch < H || cw < W) {
-                auto crop = s.narrow(1, m.below(H - ch + 1), ch).narrow(2, m.below(W - cw + 1), cw).unsqueeze(0);
-                s = F::interpolate(crop, F::InterpolateFuncOptions().size(std::vector<int64_t>{H, W}).mode(torch::kBilinear).align_corners(false)).squeeze(0);
+                v.ch = ch;
+                v.cw = cw;
+                v.y0 = m.below(H - ch + 1);
+                v.x0 = m.below(W - cw + 1);
             }
         }
-        if (m.uniform() < 0.5) s = s.flip({2});
-        if (m.uniform() < 0.5) s = s.flip({1});
-        const int64_t turns = H == W ? m.below(4) : 2 * m.below(2);
-        if (turns) s = s.rot90(turns, {1, 2});
-        out[offset + i].copy_(s);
-        keep[i] = choose_modalities(m, p.s2[i] != 0, p.s1[i] != 0);
+        v.flip_w = m.uniform() < 0.5;
+        v.flip_h = m.uniform() < 0.5;
+        v.turns = H == W ? m.below(4) : 2 * m.below(2);
+        v.keep = choose_modalities(m, p.s2[i] != 0, p.s1[i] != 0);
     }
-    if (m.cfg.band_noise > 0) {
-        auto view = out.narrow(0, offset, B);
-        ensure(m.gains, torch::empty({1, view.size(1), 1, 1}, view.options()), B);
-        m.gains.normal_(1.0, m.cfg.band_noise, m.gen());
-        view.mul_(m.gains);
+    plan.gains.assign(static_cast<size_t>(B * C), 1.0f);
+    plan.noise_std = m.cfg.band_noise;
+    if (plan.noise_std > 0) {
+        std::normal_distribution<double> gain(1.0, plan.noise_std);
+        for (auto& g : plan.gains) g = static_cast<float>(gain(m.rng));
+        plan.noise_seed = m.rng();
+    }
+    return plan;
+}
+
+bool channel_kept(const Model& m, const Presence& p, const ViewParams& v, int64_t i, int64_t c) {
+    const bool s2 = c < m.cfg.s2_channels;
+    if (s2 ? !p.s2[i] : !p.s1[i]) return false;
+    return !(v.keep == 1 && !s2) && !(v.keep == 2 && s2);
+}
+
+void augment_reference(Model& m, const torch::Tensor& x, const Presence& p, const ViewPlan& plan, torch::Tensor& out, int64_t offset, bool noise) {
+    const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+    for (int64_t i = 0; i < B; ++i) {
+        const auto& v = plan.views[i];
+        torch::Tensor s = x[i];
+        if (v.ch < H || v.cw < W) {
+            auto crop = s.narrow(1, v.y0, v.ch).narrow(2, v.x0, v.cw).unsqueeze(0);
+            s = F::interpolate(crop, F::InterpolateFuncOptions().size(std::vector<int64_t>{H, W}).mode(torch::kBilinear).align_corners(false)).squeeze(0);
+        }
+        if (v.flip_w) s = s.flip({2});
+        if (v.flip_h) s = s.flip({1});
+        if (v.turns) s = s.rot90(v.turns, {1, 2});
+        out[offset + i].copy_(s);
+    }
+    auto view = out.narrow(0, offset, B);
+    view.mul_(torch::from_blob(const_cast<float*>(plan.gains.data()), {B, C, 1, 1}).to(out.device()));
+    if (noise && plan.noise_std > 0) {
         ensure(m.noise, view, B);
-        m.noise.normal_(0.0, m.cfg.band_noise, m.gen());
+        m.noise.normal_(0.0, plan.noise_std, m.gen());
         view.add_(m.noise);
     }
     for (int64_t i = 0; i < B; ++i) {
-        torch::Tensor sample = out[offset + i];
-        if (m.cfg.s2_channels > 0 && !p.s2[i]) sample.narrow(0, 0, m.cfg.s2_channels).zero_();
-        if (m.cfg.s1_channels > 0 && !p.s1[i]) sample.narrow(0, m.cfg.s2_channels, m.cfg.s1_channels).zero_();
-        drop_modality(m, sample, keep[i]);
+        for (int64_t c = 0; c < C; ++c) {
+            if (!channel_kept(m, p, plan.views[i], i, c)) out[offset + i][c].zero_();
+        }
+    }
+}
+
+// A standard normal value for each 12-bit index: the inverse CDF at the midpoints of 4096 equally
+// likely strata, so a uniformly drawn index is a draw from a 4096-level Gaussian.
+double inverse_normal_cdf(double q) {
+    // Acklam's rational approximation, refined by one Halley step (error below 1e-12).
+    static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
+    static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01};
+    static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00};
+    double z;
+    if (q < 0.02425 || q > 1 - 0.02425) {
+        const double r = std::sqrt(-2 * std::log(q < 0.5 ? q : 1 - q));
+        z = (((((c[0] * r + c[1]) * r + c[2]) * r + c[3]) * r + c[4]) * r + c[5]) / ((((d[0] * r + d[1]) * r + d[2]) * r + d[3]) * r + 1);
+        if (q > 0.5) z = -z;
+    } else {
+        const double r = q - 0.5, r2 = r * r;
+        z = (((((a[0] * r2 + a[1]) * r2 + a[2]) * r2 + a[3]) * r2 + a[4]) * r2 + a[5]) * r / (((((b[0] * r2 + b[1]) * r2 + b[2]) * r2 + b[3]) * r2 + b[4]) * r2 + 1);
+    }
+    const double e = 0.5 * std::erfc(-z / std::sqrt(2.0)) - q;
+    const double u = e * std::sqrt(2 * M_PI) * std::exp(z * z / 2);
+    return z - u / (1 + z * u / 2);
+}
+
+const std::vector<float>& normal_table() {
+    static const std::vector<float> table = [] {
+        std::vector<float> t(4096);
+        for (size_t k = 0; k < t.size(); ++k) t[k] = static_cast<float>(inverse_normal_cdf((static_cast<double>(k) + 0.5) / static_cast<double>(t.size())));
+        return t;
+    }();
+    return table;
+}
+
+inline uint64_t splitmix64(uint64_t& state) {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// One pass per (sample, channel) plane, planes in parallel. The resampling is
+// F::interpolate(bilinear, align_corners=false) of the crop; flips and turns are folded into the
+// index mapping; the noise is counter-seeded per plane, so no generator is shared between threads.
+void augment_fused(const Model& m, const torch::Tensor& x, const Presence& p, const ViewPlan& plan, torch::Tensor& out, int64_t offset) {
+    const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+    const float* src = x.data_ptr<float>();
+    float* dst = out.data_ptr<float>();
+    const auto ss = x.strides().vec(), ds = out.strides().vec();
+    const auto& table = normal_table();
+    const float noise_std = static_cast<float>(plan.noise_std);
+    at::parallel_for(0, B * C, 1, [&](int64_t begin, int64_t end) {
+        // Source taps of the resize for each output row and column of the sample in hand.
+        std::vector<int64_t> ylo(H), yhi(H), xlo(W), xhi(W);
+        std::vector<float> yw(H), xw(W);
+        int64_t tapped = -1;
+        auto taps = [](int64_t out_size, int64_t in_size, int64_t origin, std::vector<int64_t>& lo, std::vector<int64_t>& hi, std::vector<float>& w) {
+            const double scale = static_cast<double>(in_size) / static_cast<double>(out_size);
+            for (int64_t k = 0; k < out_size; ++k) {
+                const double at = std::max(0.0, (static_cast<double>(k) + 0.5) * scale - 0.5);
+                const int64_t l = std::min<int64_t>(static_cast<int64_t>(at), in_size - 1);
+                lo[k] = origin + l;
+                hi[k] = origin + std::min<int64_t>(l + 1, in_size - 1);
+                w[k] = static_cast<float>(at - static_cast<double>(l));
+            }
+        };
+        for (int64_t plane = begin; plane < end; ++plane) {
+            const int64_t i = plane / C, c = plane % C;
+            const auto& v = plan.views[i];
+            float* o = dst + (offset + i) * ds[0] + c * ds[1];
+            if (!channel_kept(m, p, v, i, c)) {
+                for (int64_t y = 0; y < H; ++y)
+                    for (int64_t xx = 0; xx < W; ++xx) o[y * ds[2] + xx * ds[3]] = 0.0f;
+                continue;
+            }
+            if (tapped != i) {
+                taps(H, v.ch, v.y0, ylo, yhi, yw);
+                taps(W, v.cw, v.x0, xlo, xhi, xw);
+                tapped = i;
+            }
+            const float* s = src + i * ss[0] + c * ss[1];
+            const float gain = plan.gains[static_cast<size_t>(i * C + c)];
+            uint64_t state = plan.noise_seed ^ (static_cast<uint64_t>(offset + i) * 0xD1B54A32D192ED03ull) ^ (static_cast<uint64_t>(c + 1) * 0x8CB92BA72F3D8DD7ull);
+            uint64_t bits = 0;
+            int left = 0;
+            for (int64_t y = 0; y < H; ++y) {
+                for (int64_t xx = 0; xx < W; ++xx) {
+                    // Undo the turns (each: out[y][x] = in[x][W-1-y]), then the H flip, then the W
+                    // flip, to find the pixel (ry, rx) of the resized crop.
+                    int64_t ry = y, rx = xx;
+                    switch (v.turns) {
+                        case 1: ry = xx; rx = W - 1 - y; break;
+                        case 2: ry = H - 1 - y; rx = W - 1 - xx; break;
+                        case 3: ry = H - 1 - xx; rx = y; break;
+                        default: break;
+                    }
+                    if (v.flip_h) ry = H - 1 - ry;
+                    if (v.flip_w) rx = W - 1 - rx;
+                    const float* r0 = s + ylo[ry] * ss[2];
+                    const float* r1 = s + yhi[ry] * ss[2];
+                    const int64_t a = xlo[rx] * ss[3], b = xhi[rx] * ss[3];
+                    const float top = r0[a] + (r0[b] - r0[a]) * xw[rx];
+                    const float bottom = r1[a] + (r1[b] - r1[a]) * xw[rx];
+                    float value = (top + (bottom - top) * yw[ry]) * gain;
+                    if (noise_std > 0) {
+                        if (left == 0) {
+                            bits = splitmix64(state);
+                            left = 5;  // five 12-bit indices per 64-bit draw
+                        }
+                        value += noise_std * table[bits & 4095];
+                        bits >>= 12;
+                        --left;
+                    }
+                    o[y * ds[2] + xx * ds[3]] = value;
+                }
+            }
+        }
+    });
+}
+
+void augment_into(Model& m, const torch::Tensor& x, const Presence& p, torch::Tensor& out, int64_t offset, bool crops) {
+    const auto plan = plan_views(m, p, x.size(0), x.size(1), x.size(2), x.size(3), crops);
+    if (m.device.is_cpu()) {
+        augment_fused(m, x, p, plan, out, offset);
+    } else {
+        augment_reference(m, x, p, plan, out, offset, true);
     }
 }
 
@@ -801,6 +1110,33 @@ DST_API int32_t dst_set_num_threads(int32_t threads) {
 
 DST_API int32_t dst_get_num_threads(void) { return at::get_num_threads(); }
 
+DST_API int32_t dst_set_cpu_cache_limit(int64_t bytes) {
+    return guarded([&] {
+        if (bytes < 0) fail(DST_INVALID_ARGUMENT, msg("the CPU cache limit must be 0 or more bytes, got ", bytes));
+        auto& c = block_cache();
+        {
+            std::lock_guard<std::mutex> lock(c.mutex);
+            c.limit = static_cast<size_t>(bytes);
+        }
+        if (bytes == 0) empty_block_cache();
+    });
+}
+
+DST_API int32_t dst_cpu_cache_stats(dst_cache_stats* stats) {
+    return guarded([&] {
+        if (stats == nullptr) fail(DST_INVALID_ARGUMENT, "the stats output is null");
+        if (stats->struct_size != static_cast<int32_t>(sizeof(dst_cache_stats)))
+            fail(DST_INVALID_ARGUMENT, msg("stats has struct_size ", stats->struct_size, ", expected ", sizeof(dst_cache_stats)));
+        auto& c = block_cache();
+        std::lock_guard<std::mutex> lock(c.mutex);
+        stats->hits = static_cast<int64_t>(c.hits);
+        stats->misses = static_cast<int64_t>(c.misses);
+        stats->cached_bytes = static_cast<int64_t>(c.cached_bytes);
+        stats->live_bytes = static_cast<int64_t>(c.live_bytes);
+        stats->limit_bytes = static_cast<int64_t>(c.limit);
+    });
+}
+
 DST_API int32_t dst_cuda_device_count(void) {
     int32_t count = 0;
     guarded([&] { count = static_cast<int32_t>(torch::cuda::device_count()); });
@@ -824,13 +1160,17 @@ DST_API int64_t dst_model_load(const char* checkpoint_path, const char* optimize
 DST_API int32_t dst_model_free(int64_t model) {
     return guarded([&] {
         std::shared_ptr<Model> doomed;  // destroyed outside the registry lock
+        bool last = false;
         {
             std::lock_guard<std::mutex> lock(g_registry_mutex);
             auto it = g_models.find(model);
             if (it == g_models.end()) fail(DST_INVALID_HANDLE, msg("model handle ", model, " does not refer to a live model (already freed?)"));
             doomed = std::move(it->second);
             g_models.erase(it);
+            last = g_models.empty();
         }
+        doomed.reset();
+        if (last) empty_block_cache();  // nothing is training: give the cached blocks back
     });
 }
 
@@ -908,7 +1248,9 @@ DST_API int32_t dst_model_train_step(int64_t model, const dst_batch* batch, floa
         const auto presence = validate_batch(*m, batch);
         const auto& x = assemble(*m, *batch, presence);
         m->net->train();
-        m->optimizer->zero_grad();
+        // Gradients set to none rather than zeroed: backward then writes them instead of adding
+        // to a zero-filled buffer (one pass over the parameters less), and AdamW skips none.
+        for (auto& p : m->net->parameters()) p.mutable_grad().reset();
         torch::Tensor value;
         switch (m->cfg.method) {
             case DST_SIMCLR: value = simclr_loss(*m, x, presence); break;
@@ -953,6 +1295,56 @@ DST_API int32_t dst_model_embed_pixels(int64_t model, const dst_batch* batch, fl
             const auto& x = assemble(*m, *batch, presence);
             copy_out(m->net->encode(x).spatial.contiguous(), output, output_length, "per-pixel embedding");
         });
+    });
+}
+
+DST_API int32_t dst_self_test_augment(double* max_abs_difference, double* noise_mean, double* noise_std) {
+    return guarded([&] {
+        if (max_abs_difference == nullptr || noise_mean == nullptr || noise_std == nullptr) fail(DST_INVALID_ARGUMENT, "an output is null");
+        Model m;
+        m.cfg.struct_size = sizeof(dst_model_config);
+        m.cfg.s2_channels = 3;
+        m.cfg.s1_channels = 2;
+        m.cfg.modality_dropout = 0.3;
+        m.cfg.band_noise = 0.1;
+        m.rng.seed(7);
+        m.generator = at::make_generator<at::CPUGeneratorImpl>(7);
+        double worst = 0;
+        // Square and oblong patches, NCHW and NHWC, some modalities absent; the fused views go to
+        // the second half of the output, and the first half must stay untouched.
+        for (const auto& shape : std::vector<std::pair<int64_t, int64_t>>{{32, 32}, {32, 64}, {64, 32}}) {
+            for (const bool last : {false, true}) {
+                const int64_t B = 24, C = 5, H = shape.first, W = shape.second;
+                const auto format = last ? c10::MemoryFormat::ChannelsLast : c10::MemoryFormat::Contiguous;
+                auto x = torch::randn({B, C, H, W}, m.generator).contiguous(format);
+                Presence p;
+                p.s2.assign(B, 1);
+                p.s1.assign(B, 1);
+                p.s2[3] = 0;
+                p.s1[5] = 0;
+                auto plan = plan_views(m, p, B, C, H, W, true);
+                plan.noise_std = 0;
+                auto fused = torch::full({2 * B, C, H, W}, 99.0f).contiguous(format);
+                auto reference = torch::full({2 * B, C, H, W}, 99.0f).contiguous(format);
+                augment_fused(m, x, p, plan, fused, B);
+                augment_reference(m, x, p, plan, reference, B, false);
+                worst = std::max(worst, (fused.narrow(0, B, B) - reference.narrow(0, B, B)).abs().max().item<double>());
+                if (fused.narrow(0, 0, B).ne(99.0f).any().item<bool>()) fail(DST_INTERNAL, "the fused augmentation wrote outside its views");
+            }
+        }
+        // The noise alone: a zero input with unit gains.
+        const int64_t B = 4, C = 5, H = 64, W = 64;
+        Presence p;
+        p.s2.assign(B, 1);
+        p.s1.assign(B, 1);
+        m.cfg.modality_dropout = 0;
+        auto plan = plan_views(m, p, B, C, H, W, false);
+        std::fill(plan.gains.begin(), plan.gains.end(), 1.0f);
+        auto noise = torch::empty({B, C, H, W});
+        augment_fused(m, torch::zeros({B, C, H, W}), p, plan, noise, 0);
+        *max_abs_difference = worst;
+        *noise_mean = noise.mean().item<double>();
+        *noise_std = noise.std().item<double>();
     });
 }
 

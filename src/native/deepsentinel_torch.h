@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct layout or function signature changes; the managed side checks it. */
-#define DST_ABI_VERSION 1
+#define DST_ABI_VERSION 2
 
 typedef enum dst_status {
     DST_OK = 0,
@@ -55,7 +55,7 @@ typedef struct dst_model_config {
     int32_t projection_dim;   /* SimCLR projection head output */
     int32_t unet_width;       /* UNet channels at full resolution */
     int32_t device;           /* dst_device */
-    int32_t channels_last;    /* 1: NHWC memory format (faster with oneDNN on CPU) */
+    int32_t channels_last;    /* 1: NHWC memory format (faster on CUDA; NCHW is faster with Debian's CPU libtorch) */
     int64_t seed;             /* initial weights and augmentation randomness */
     double learning_rate;     /* AdamW */
     double weight_decay;
@@ -97,6 +97,29 @@ DST_API const char* dst_last_error(void);
 DST_API int32_t dst_last_status(void);
 DST_API int32_t dst_set_num_threads(int32_t threads);
 DST_API int32_t dst_get_num_threads(void);
+
+/*
+ * The library's CPU block cache: libtorch's CPU buffers of 1 MiB and more are kept when freed and
+ * reused (a training step re-allocates the same activations every step). The cache holds at most
+ * limit_bytes of free blocks (default 4 GiB; 0 turns caching off and empties it) and is emptied
+ * when the last model is freed. struct_size must be sizeof(dst_cache_stats).
+ */
+typedef struct dst_cache_stats {
+    int32_t struct_size;
+    int32_t reserved;
+    int64_t hits;         /* large requests served from the cache */
+    int64_t misses;       /* large requests that needed a new block */
+    int64_t cached_bytes; /* free blocks held for reuse */
+    int64_t live_bytes;   /* large blocks in use */
+    int64_t limit_bytes;
+} dst_cache_stats;
+DST_API int32_t dst_set_cpu_cache_limit(int64_t bytes);
+DST_API int32_t dst_cpu_cache_stats(dst_cache_stats* stats);
+
+/* Checks the fused CPU augmentation against the op-by-op libtorch form on random data: the largest
+ * difference of the geometric part (crop, resize, flips, turns, gains, modality dropout) and the
+ * mean and std of the noise alone at std 0.1. For tests. */
+DST_API int32_t dst_self_test_augment(double* max_abs_difference, double* noise_mean, double* noise_std);
 DST_API int32_t dst_cuda_device_count(void);
 
 DST_API int64_t dst_model_create(const dst_model_config* config);

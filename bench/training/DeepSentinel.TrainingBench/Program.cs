@@ -1,6 +1,6 @@
 // Pretraining and embedding throughput of the module's Core services (what the cmdlets run),
 // for bench/run.sh to compare with bench/python_baseline.py. Prints one JSON object.
-//   DeepSentinel.Bench <threads> <train-steps> <embed-batches> <work-folder>
+//   DeepSentinel.Bench <threads> <train-steps> <embed-batches> <work-folder> [Auto|Contiguous|ChannelsLast]
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -14,6 +14,7 @@ var threads = int.Parse(args[0], CultureInfo.InvariantCulture);
 var steps = int.Parse(args[1], CultureInfo.InvariantCulture);
 var embedBatches = int.Parse(args[2], CultureInfo.InvariantCulture);
 var work = Path.GetFullPath(args[3]);
+var format = args.Length > 4 ? Enum.Parse<TensorMemoryFormat>(args[4], ignoreCase: true) : TensorMemoryFormat.Auto;
 if (Directory.Exists(work))
 {
     Directory.Delete(work, recursive: true);
@@ -39,6 +40,7 @@ var options = new PretrainingOptions
     Threads = threads,
     CheckpointInterval = 1_000_000,
     Seed = 1,
+    MemoryFormat = format,
 };
 var model = await new PretrainingService().RunAsync(source, options, memory, CancellationToken.None);
 var rows = File.ReadAllLines(Path.Combine(options.OutputFolder, "metrics.csv")).Skip(1).Select(l => l.Split(',')).ToList();
@@ -68,7 +70,7 @@ var embedRate = Batch * embedBatches / clock.Elapsed.TotalSeconds;
 var embedCpuRate = Batch * embedBatches / (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds;
 Console.WriteLine(JsonSerializer.Serialize(new
 {
-    side = "module",
+    side = format == TensorMemoryFormat.Auto ? "module" : $"module {format}",
     threads,
     train_images_per_second = Math.Round(trainRate, 2),
     embed_images_per_second = Math.Round(embedRate, 2),

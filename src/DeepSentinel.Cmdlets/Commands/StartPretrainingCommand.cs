@@ -82,6 +82,10 @@ public sealed class StartPretrainingCommand : StorageCmdlet
     [Parameter(HelpMessage = "Cpu (default) or Cuda (needs the engine built against a CUDA libtorch).")]
     public TrainingDevice Device { get; set; } = TrainingDevice.Cpu;
 
+    /// <summary>Memory format.</summary>
+    [Parameter(HelpMessage = "Tensor memory format: Auto (default: NCHW on the CPU, NHWC on CUDA, the faster layout of each as measured), Contiguous (NCHW) or ChannelsLast (NHWC).")]
+    public TensorMemoryFormat MemoryFormat { get; set; } = TensorMemoryFormat.Auto;
+
     /// <summary>Threads.</summary>
     [Parameter(HelpMessage = "Intra-op threads for libtorch (default: all cores).")]
     [ValidateRange(1, 4096)]
@@ -126,6 +130,7 @@ public sealed class StartPretrainingCommand : StorageCmdlet
             ModalityDropout = ModalityDropout,
             Seed = Seed,
             Device = Device,
+            MemoryFormat = MemoryFormat,
             Threads = ThrottleLimit,
             CheckpointInterval = CheckpointInterval,
             Resume = Resume.IsPresent,

@@ -48,6 +48,19 @@ internal unsafe struct NativeBatch
     public byte* S1Present;
 }
 
+/// <summary>dst_cache_stats (deepsentinel_torch.h): the native CPU block cache.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NativeCacheStats
+{
+    public int StructSize;
+    public int Reserved;
+    public long Hits;
+    public long Misses;
+    public long CachedBytes;
+    public long LiveBytes;
+    public long LimitBytes;
+}
+
 /// <summary>
 /// The C ABI of libdeepsentinel_torch.so, bound through function pointers from the library that
 /// <see cref="TorchLibrary"/> loaded. Function pointers rather than [LibraryImport] because an
@@ -57,6 +70,9 @@ internal unsafe struct NativeBatch
 /// </summary>
 internal static unsafe class TorchNative
 {
+    /// <summary>DST_ABI_VERSION in deepsentinel_torch.h.</summary>
+    private const int AbiVersion = 2;
+
     private const int Ok = 0;
     private const int InvalidArgument = 1;
     private const int InvalidHandle = 2;
@@ -79,6 +95,17 @@ internal static unsafe class TorchNative
     public static void SetThreads(int threads) => Check(F.SetNumThreads(threads), threads);
 
     public static int CudaDeviceCount() => F.CudaDeviceCount();
+
+    /// <summary>Bounds the native CPU block cache (0 turns it off and empties it).</summary>
+    public static void SetCpuCacheLimit(long bytes) => Check(F.SetCpuCacheLimit(bytes), bytes);
+
+    /// <summary>Hits, misses and sizes of the native CPU block cache.</summary>
+    public static NativeCacheStats CpuCacheStats()
+    {
+        var stats = new NativeCacheStats { StructSize = Marshal.SizeOf<NativeCacheStats>() };
+        Check(F.CpuCacheStats(&stats), null);
+        return stats;
+    }
 
     public static long Create(in NativeModelConfig config)
     {
@@ -233,6 +260,8 @@ internal static unsafe class TorchNative
         public readonly delegate* unmanaged<int, int> SetNumThreads;
         public readonly delegate* unmanaged<int> GetNumThreads;
         public readonly delegate* unmanaged<int> CudaDeviceCount;
+        public readonly delegate* unmanaged<long, int> SetCpuCacheLimit;
+        public readonly delegate* unmanaged<NativeCacheStats*, int> CpuCacheStats;
         public readonly delegate* unmanaged<NativeModelConfig*, long> ModelCreate;
         public readonly delegate* unmanaged<byte*, byte*, int, long> ModelLoad;
         public readonly delegate* unmanaged<long, int> ModelFree;
@@ -250,10 +279,10 @@ internal static unsafe class TorchNative
         public Api(nint library)
         {
             var abi = (delegate* unmanaged<int>)TorchLibrary.Export(library, "dst_abi_version");
-            if (abi() != 1)
+            if (abi() != AbiVersion)
             {
                 throw new DeepSentinelException(ErrorIds.TrainingEngineUnavailable, ErrorKind.ResourceUnavailable,
-                    $"{TorchLibrary.FileName} has ABI version {abi()}, this module needs 1: rebuild it with ./build.sh.", TorchLibrary.FileName);
+                    $"{TorchLibrary.FileName} has ABI version {abi()}, this module needs {AbiVersion}: rebuild it with ./build.sh.", TorchLibrary.FileName);
             }
 
             Version = (delegate* unmanaged<nint>)TorchLibrary.Export(library, "dst_version");
@@ -262,6 +291,8 @@ internal static unsafe class TorchNative
             SetNumThreads = (delegate* unmanaged<int, int>)TorchLibrary.Export(library, "dst_set_num_threads");
             GetNumThreads = (delegate* unmanaged<int>)TorchLibrary.Export(library, "dst_get_num_threads");
             CudaDeviceCount = (delegate* unmanaged<int>)TorchLibrary.Export(library, "dst_cuda_device_count");
+            SetCpuCacheLimit = (delegate* unmanaged<long, int>)TorchLibrary.Export(library, "dst_set_cpu_cache_limit");
+            CpuCacheStats = (delegate* unmanaged<NativeCacheStats*, int>)TorchLibrary.Export(library, "dst_cpu_cache_stats");
             ModelCreate = (delegate* unmanaged<NativeModelConfig*, long>)TorchLibrary.Export(library, "dst_model_create");
             ModelLoad = (delegate* unmanaged<byte*, byte*, int, long>)TorchLibrary.Export(library, "dst_model_load");
             ModelFree = (delegate* unmanaged<long, int>)TorchLibrary.Export(library, "dst_model_free");
