@@ -25,6 +25,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -425,6 +426,110 @@ struct NetImpl : torch::nn::Module {
 TORCH_MODULE(Net);
 
 // ---------------------------------------------------------------------------------------------
+// Inference plan for ResNet encoders on the CPU. In eval mode a batch norm is a fixed affine map,
+// so it folds into the convolution before it (w' = w * g / sqrt(v + eps), b' = b - m * g / sqrt(v + eps)),
+// and the whole network then runs on oneDNN-layout tensors with weights reordered once into
+// oneDNN's blocked format: no batch-norm passes and no layout reorders between layers. The plan
+// is rebuilt whenever the weights have changed since it was made. The sample embedding matches
+// the eval-mode module to float rounding (a test checks it against Python's torch).
+
+struct FoldedConv {
+    torch::Tensor weight, bias;  // oneDNN-packed weight, oneDNN bias
+    std::vector<int64_t> stride, padding;
+
+    torch::Tensor operator()(const torch::Tensor& x) const {
+        return at::mkldnn_convolution(x, weight, bias, padding, stride, {1, 1}, 1);
+    }
+};
+
+struct FoldedBlock {
+    std::vector<FoldedConv> convs;  // 2 (basic) or 3 (bottleneck), the last without ReLU
+    bool has_downsample = false;
+    FoldedConv downsample;
+};
+
+struct InferencePlan {
+    int64_t weights_version = -1;
+    FoldedConv stem;
+    std::vector<FoldedBlock> blocks;
+    torch::Tensor fc_weight, fc_bias;
+};
+
+std::vector<int64_t> pair_of(const torch::ExpandingArray<2>& a) { return {(*a)[0], (*a)[1]}; }
+
+FoldedConv fold(const torch::nn::Conv2dImpl& conv, const torch::nn::BatchNormImplBase<2, torch::nn::BatchNorm2dImpl>& bn) {
+    const auto scale = bn.weight / torch::sqrt(bn.running_var + bn.options.eps());
+    auto weight = (conv.weight * scale.view({-1, 1, 1, 1})).contiguous();
+    auto bias = (bn.bias - bn.running_mean * scale).contiguous();
+    if (conv.bias.defined()) bias = bias + conv.bias * scale;
+    FoldedConv f;
+    f.stride = pair_of(conv.options.stride());
+    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&conv.options.padding());
+    if (padding == nullptr) fail(DST_INTERNAL, "a convolution with symbolic padding cannot be folded");
+    f.padding = pair_of(*padding);
+    f.weight = at::mkldnn_reorder_conv2d_weight(weight.to_mkldnn(), f.padding, f.stride, {1, 1}, 1);
+    f.bias = bias.to_mkldnn();
+    return f;
+}
+
+template <class Block>
+FoldedBlock fold_block(Block& block, bool bottleneck) {
+    FoldedBlock f;
+    f.convs.push_back(fold(*block.conv1, *block.bn1));
+    f.convs.push_back(fold(*block.conv2, *block.bn2));
+    if constexpr (std::is_same_v<Block, BottleneckImpl>) f.convs.push_back(fold(*block.conv3, *block.bn3));
+    (void)bottleneck;
+    if (block.downsample) {
+        f.has_downsample = true;
+        f.downsample = fold(*block.downsample[0]->template as<torch::nn::Conv2dImpl>(), *block.downsample[1]->template as<torch::nn::BatchNorm2dImpl>());
+    }
+    return f;
+}
+
+InferencePlan make_plan(ResNetImpl& net, int64_t version) {
+    torch::NoGradGuard no_grad;
+    InferencePlan plan;
+    plan.weights_version = version;
+    plan.stem = fold(*net.conv1, *net.bn1);
+    for (auto* layer : {&net.layer1, &net.layer2, &net.layer3, &net.layer4}) {
+        for (auto& child : (*layer)->children()) {
+            if (auto* basic = child->as<BasicBlockImpl>()) plan.blocks.push_back(fold_block(*basic, false));
+            else if (auto* bottleneck = child->as<BottleneckImpl>()) plan.blocks.push_back(fold_block(*bottleneck, true));
+            else fail(DST_INTERNAL, "unexpected ResNet layer");
+        }
+    }
+    plan.fc_weight = net.fc->weight.detach().clone();
+    plan.fc_bias = net.fc->bias.detach().clone();
+    return plan;
+}
+
+torch::Tensor run_plan(const InferencePlan& plan, const torch::Tensor& input) {
+    torch::NoGradGuard no_grad;
+    auto y = plan.stem(input.contiguous().to_mkldnn());
+    y.relu_();
+    y = at::max_pool2d(y, {3, 3}, {2, 2}, {1, 1});
+    for (const auto& block : plan.blocks) {
+        auto out = y;
+        for (size_t k = 0; k < block.convs.size(); ++k) {
+            out = block.convs[k](out);
+            if (k + 1 < block.convs.size()) out.relu_();
+        }
+        y = out + (block.has_downsample ? block.downsample(y) : y);
+        y.relu_();
+    }
+    auto pooled = y.to_dense().mean({2, 3});
+    return torch::addmm(plan.fc_bias, pooled, plan.fc_weight.t());
+}
+
+bool folded_inference_enabled() {
+    static const bool enabled = [] {
+        const char* value = std::getenv("DEEPSENTINEL_FOLDED_INFERENCE");
+        return at::hasMKLDNN() && !(value != nullptr && std::string(value) == "0");
+    }();
+    return enabled;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Model state behind a handle.
 
 struct Model {
@@ -438,6 +543,17 @@ struct Model {
     at::Generator generator;
     // Reused across steps so that steady-state training allocates no new input buffers.
     torch::Tensor staging, input, views, noise, gains;
+    int64_t weights_version = 0;  // advanced by every change of the weights
+    std::unique_ptr<InferencePlan> plan;
+
+    // The sample embedding in eval mode: the folded oneDNN plan for ResNet encoders on the CPU.
+    torch::Tensor embed(const torch::Tensor& x) {
+        if (net->resnet && device.is_cpu() && folded_inference_enabled()) {
+            if (!plan || plan->weights_version != weights_version) plan = std::make_unique<InferencePlan>(make_plan(*net->resnet, weights_version));
+            return run_plan(*plan, x);
+        }
+        return net->encode(x).embedding;
+    }
 
     int64_t channels() const { return cfg.s2_channels + cfg.s1_channels; }
     c10::MemoryFormat format() const { return cfg.channels_last ? c10::MemoryFormat::ChannelsLast : c10::MemoryFormat::Contiguous; }
@@ -1263,6 +1379,7 @@ DST_API int32_t dst_model_train_step(int64_t model, const dst_batch* batch, floa
         value.backward();
         m->optimizer->step();
         ++m->step;
+        ++m->weights_version;
         *loss = scalar;
     });
 }
@@ -1277,7 +1394,7 @@ DST_API int32_t dst_model_embed(int64_t model, const dst_batch* batch, float* ou
             fail(DST_INVALID_ARGUMENT, msg("the embedding output buffer holds ", output_length, " floats, ", static_cast<int64_t>(batch->batch) * m->cfg.embedding_dim, " are needed"));
         in_eval_mode(*m, [&] {
             const auto& x = assemble(*m, *batch, presence);
-            copy_out(m->net->encode(x).embedding, output, output_length, "embedding");
+            copy_out(m->embed(x), output, output_length, "embedding");
         });
     });
 }

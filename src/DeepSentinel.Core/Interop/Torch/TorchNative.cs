@@ -99,6 +99,17 @@ internal static unsafe class TorchNative
     /// <summary>Bounds the native CPU block cache (0 turns it off and empties it).</summary>
     public static void SetCpuCacheLimit(long bytes) => Check(F.SetCpuCacheLimit(bytes), bytes);
 
+    /// <summary>
+    /// The fused augmentation against libtorch's op-by-op form (dst_self_test_augment): the largest
+    /// difference of the geometric part, and the mean and std of the noise at std 0.1.
+    /// </summary>
+    public static (double MaxDifference, double NoiseMean, double NoiseStd) SelfTestAugment()
+    {
+        double difference, mean, std;
+        Check(F.SelfTestAugment(&difference, &mean, &std), null);
+        return (difference, mean, std);
+    }
+
     /// <summary>Hits, misses and sizes of the native CPU block cache.</summary>
     public static NativeCacheStats CpuCacheStats()
     {
@@ -262,6 +273,7 @@ internal static unsafe class TorchNative
         public readonly delegate* unmanaged<int> CudaDeviceCount;
         public readonly delegate* unmanaged<long, int> SetCpuCacheLimit;
         public readonly delegate* unmanaged<NativeCacheStats*, int> CpuCacheStats;
+        public readonly delegate* unmanaged<double*, double*, double*, int> SelfTestAugment;
         public readonly delegate* unmanaged<NativeModelConfig*, long> ModelCreate;
         public readonly delegate* unmanaged<byte*, byte*, int, long> ModelLoad;
         public readonly delegate* unmanaged<long, int> ModelFree;
@@ -293,6 +305,7 @@ internal static unsafe class TorchNative
             CudaDeviceCount = (delegate* unmanaged<int>)TorchLibrary.Export(library, "dst_cuda_device_count");
             SetCpuCacheLimit = (delegate* unmanaged<long, int>)TorchLibrary.Export(library, "dst_set_cpu_cache_limit");
             CpuCacheStats = (delegate* unmanaged<NativeCacheStats*, int>)TorchLibrary.Export(library, "dst_cpu_cache_stats");
+            SelfTestAugment = (delegate* unmanaged<double*, double*, double*, int>)TorchLibrary.Export(library, "dst_self_test_augment");
             ModelCreate = (delegate* unmanaged<NativeModelConfig*, long>)TorchLibrary.Export(library, "dst_model_create");
             ModelLoad = (delegate* unmanaged<byte*, byte*, int, long>)TorchLibrary.Export(library, "dst_model_load");
             ModelFree = (delegate* unmanaged<long, int>)TorchLibrary.Export(library, "dst_model_free");
