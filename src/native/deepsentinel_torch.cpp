@@ -693,18 +693,49 @@ const torch::Tensor& assemble(Model& m, const dst_batch& b, const Presence& p) {
     if (!m.staging.defined() || m.staging.sizes() != torch::IntArrayRef({B, C, H, W})) {
         m.staging = torch::empty({B, C, H, W}).contiguous(m.format());
     }
-    if (s2c > 0) {
+    if (s2c > 0 && !m.device.is_cpu()) {
         auto slice = m.staging.narrow(1, 0, s2c);
         if (b.s2) slice.copy_(torch::from_blob(const_cast<float*>(b.s2), {B, s2c, H, W}));
         else slice.zero_();
     }
-    if (m.cfg.s1_channels > 0) {
+    if (m.cfg.s1_channels > 0 && !m.device.is_cpu()) {
         auto slice = m.staging.narrow(1, s2c, m.cfg.s1_channels);
         if (b.s1) slice.copy_(torch::from_blob(const_cast<float*>(b.s1), {B, (int64_t)m.cfg.s1_channels, H, W}));
         else slice.zero_();
     }
     if (m.device.is_cpu()) {
+        // One parallel pass per (sample, channel) plane: copy, normalise, nodata (NaN, inf) to 0
+        // (the band mean), absent modality to 0. The CUDA path below does the same op by op.
+        const auto mean = m.net->input_mean.contiguous(), stdev = m.net->input_std.contiguous();
+        const float* mean_p = mean.data_ptr<float>();
+        const float* std_p = stdev.data_ptr<float>();
+        float* dst = m.staging.data_ptr<float>();
+        const auto ds = m.staging.strides().vec();
+        const int64_t s1c = m.cfg.s1_channels, plane_size = H * W;
+        at::parallel_for(0, B * C, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t plane = begin; plane < end; ++plane) {
+                const int64_t i = plane / C, c = plane % C;
+                const bool s2 = c < s2c;
+                const float* src = s2 ? (b.s2 && p.s2[i] ? b.s2 + (i * s2c + c) * plane_size : nullptr)
+                                      : (b.s1 && p.s1[i] ? b.s1 + (i * s1c + (c - s2c)) * plane_size : nullptr);
+                float* o = dst + i * ds[0] + c * ds[1];
+                const float shift = mean_p[c], scale = 1.0f / std_p[c];
+                for (int64_t y = 0; y < H; ++y) {
+                    float* row = o + y * ds[2];
+                    if (src == nullptr) {
+                        for (int64_t x = 0; x < W; ++x) row[x * ds[3]] = 0.0f;
+                        continue;
+                    }
+                    const float* in = src + y * W;
+                    for (int64_t x = 0; x < W; ++x) {
+                        const float v = (in[x] - shift) * scale;
+                        row[x * ds[3]] = std::isfinite(v) ? v : 0.0f;
+                    }
+                }
+            }
+        });
         m.input = m.staging;
+        return m.input;
     } else {
         if (!m.input.defined() || m.input.sizes() != m.staging.sizes()) m.input = torch::empty_like(m.staging, torch::TensorOptions().device(m.device));
         m.input.copy_(m.staging, true);
