@@ -5,11 +5,12 @@
 #
 #   bench/training/run.sh [threads] [train-steps] [embed-batches]     (defaults: all cores, 12, 12)
 #
-# Runs alternate (module, python, python channels-last; ROUNDS times, default 2) so that load from
+# Runs alternate (module, python, python channels-last; ROUNDS times, default 3) so that load from
 # other work on the machine hits each side alike (MODULE_FORMATS="ChannelsLast" adds module runs in
-# other memory formats); the best run of each side is reported, with the
-# ratios, in images per wall-clock second and per CPU-second of the process (steadier when other
-# work shares the cores).
+# other memory formats). Reported: the best run of each side with the ratios, in images per
+# wall-clock second and per CPU-second of the process, and the median over rounds of the ratio
+# within each round (the module against the Python run right after it), which is the figure to
+# trust on a machine whose speed drifts from minute to minute.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 THREADS=${1:-$(nproc)}
@@ -22,7 +23,7 @@ trap 'rm -rf "$WORK"' EXIT
 dotnet build bench/training/DeepSentinel.TrainingBench -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
 BENCH=bench/training/DeepSentinel.TrainingBench/bin/Release/net10.0/DeepSentinel.TrainingBench.dll
 
-for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
+for ((round = 1; round <= ${ROUNDS:-3}; round++)); do
     dotnet "$BENCH" "$THREADS" "$STEPS" "$EMBED" "$WORK/module" | tee -a "$WORK/results.jsonl"
     for format in ${MODULE_FORMATS:-}; do
         dotnet "$BENCH" "$THREADS" "$STEPS" "$EMBED" "$WORK/module" "$format" | tee -a "$WORK/results.jsonl"
@@ -49,6 +50,22 @@ for side in [s for s in best if s != "module"]:
     o = best[side]
     print(f"module / {side}: pretraining {m[keys[0]] / o[keys[0]]:.2f}x wall, {m[keys[2]] / o[keys[2]]:.2f}x CPU; "
           f"embedding {m[keys[1]] / o[keys[1]]:.2f}x wall, {m[keys[3]] / o[keys[3]]:.2f}x CPU")
+# Paired ratios: within each round, the module run against the same round's run of each other side.
+import statistics
+rounds, current = [], {}
+for r in rows:
+    if r["side"] == "module" and current:
+        rounds.append(current)
+        current = {}
+    current[r["side"]] = r
+rounds.append(current)
+for side in [s for s in best if s != "module"]:
+    pairs = [(c["module"], c[side]) for c in rounds if "module" in c and side in c]
+    parts = []
+    for k, label in zip(keys, ["pretraining wall", "embedding wall", "pretraining CPU", "embedding CPU"]):
+        ratios = sorted(m[k] / o[k] for m, o in pairs)
+        parts.append(f"{label} {statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})")
+    print(f"module / {side}, median of {len(pairs)} paired rounds (range): " + "; ".join(parts))
 mem = [r for r in rows if r["side"] == "module"]
 print("module working set (MB) after warm-up -> end: " + ", ".join(f"{r['working_set_mb_after_warmup']} -> {r['working_set_mb_at_end']}" for r in mem))
 PY

@@ -336,7 +336,7 @@ public sealed class PretrainingService(TimeProvider? time = null)
                 long patches = 0;
                 var batch = free.Take(cancellationToken);
                 var windowed = new List<TrainingPatch>();
-                var random = new Random(HashCode.Combine(options.Seed, epoch));
+                var random = new Random(StableSeed.Mix(options.Seed, epoch));
                 await foreach (var patch in source.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     patches++;

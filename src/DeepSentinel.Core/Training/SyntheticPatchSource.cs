@@ -36,7 +36,7 @@ public sealed class SyntheticPatchSource(int count, int size, int seed = 0) : IP
         var side = (int)Math.Ceiling(Math.Sqrt(count));
         int gx = index % side, gy = index / side;
         var cls = ((gx / 3) + (gy / 3)) % Spectra.Length;
-        var random = new Random(HashCode.Combine(seed, index));
+        var random = new Random(StableSeed.Mix(seed, index));
         var plane = size * size;
         var frequency = 0.15 + (0.1 * cls);
         var phase = random.NextDouble() * Math.PI * 2;

@@ -118,6 +118,23 @@ public sealed class EngineSpeedPathTests
     }
 
     [Fact]
+    public void Training_steps_are_reproducible_for_a_seed()
+    {
+        TorchNative.SetThreads(2);
+        var (batch, _) = Batch(6, 64, seed: 4);
+        float[] Run()
+        {
+            using var model = TorchModel.Create(Config(EncoderKind.ResNet18));
+            return Enumerable.Range(0, 3).Select(_ => model.TrainStep(batch)).ToArray();
+        }
+
+        var first = Run();
+        var second = Run();
+
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
     public void The_block_cache_serves_later_steps_and_empties_on_request()
     {
         TorchNative.SetThreads(2);
