@@ -12,24 +12,7 @@ namespace DeepSentinel.Core.Tests.Training;
 [Collection(TorchCollection.Name)]
 public sealed class EngineSpeedPathTests
 {
-    private static NativeModelConfig Config(EncoderKind encoder)
-    {
-        var config = NativeModelConfig.Create();
-        config.Encoder = (int)encoder;
-        config.Method = (int)PretrainingMethod.SimClr;
-        config.S2Channels = 12;
-        config.S1Channels = 2;
-        config.EmbeddingDim = 16;
-        config.ProjectionDim = 8;
-        config.UNetWidth = 8;
-        config.Seed = 5;
-        config.LearningRate = 1e-2;
-        config.Temperature = 0.2;
-        config.TripletMargin = 1;
-        config.ModalityDropout = 0.3;
-        config.BandNoise = 0.05;
-        return config;
-    }
+    private static NativeModelConfig Config(EncoderKind encoder) => NativeConfigs.Small(encoder, embeddingDim: 16, seed: 5, learningRate: 1e-2);
 
     private static (PatchBatch Batch, TrainingPatch[] Patches) Batch(int count, int size, int seed)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using DeepSentinel.Core.Diagnostics;
 using DeepSentinel.Core.Errors;
+using DeepSentinel.Core.Interop.Torch;
 using DeepSentinel.Core.Training;
 
 namespace DeepSentinel.Core.Tests.Training;
@@ -103,6 +104,29 @@ public static class DebianPython
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), $"{script} did not finish.");
         Assert.True(process.ExitCode == 0, $"{script} failed: {stderr.Result}");
         return JsonDocument.Parse(stdout.Result).RootElement.Clone();
+    }
+}
+
+/// <summary>A small native model config (SimCLR unless changed), for tests of the engine itself.</summary>
+internal static class NativeConfigs
+{
+    public static NativeModelConfig Small(EncoderKind encoder = EncoderKind.ResNet18, int s2 = 12, int s1 = 2, int embeddingDim = 8, int seed = 1, double learningRate = 1e-3)
+    {
+        var config = NativeModelConfig.Create();
+        config.Encoder = (int)encoder;
+        config.Method = (int)PretrainingMethod.SimClr;
+        config.S2Channels = s2;
+        config.S1Channels = s1;
+        config.EmbeddingDim = embeddingDim;
+        config.ProjectionDim = 8;
+        config.UNetWidth = 8;
+        config.Seed = seed;
+        config.LearningRate = learningRate;
+        config.Temperature = 0.2;
+        config.TripletMargin = 1;
+        config.ModalityDropout = 0.3;
+        config.BandNoise = 0.05;
+        return config;
     }
 }
 
