@@ -165,25 +165,28 @@ void release_block(void* p) {
 struct CachingCpuAllocator final : c10::Allocator {
     c10::DataPtr allocate(size_t n) const override {
         if (n < kCacheMinBlock) {
+            // Small blocks never touch the cache: freed straight to libtorch's allocator. (Through
+            // raw_deleter they reach release_block, which hands unknown blocks to free_cpu too.)
             void* p = c10::alloc_cpu(n);
-            return {p, p, &release_block, c10::Device(c10::DeviceType::CPU)};
+            return {p, p, &c10::free_cpu, c10::Device(c10::DeviceType::CPU)};
         }
         const size_t size = round_block(n);
         auto& c = block_cache();
-        void* p = nullptr;
         {
             std::lock_guard<std::mutex> lock(c.mutex);
             auto it = c.free.find(size);
             if (it != c.free.end() && !it->second.empty()) {
-                p = it->second.back();
+                void* p = it->second.back();
                 it->second.pop_back();
                 c.cached_bytes -= size;
                 ++c.hits;
-            } else {
-                ++c.misses;
+                c.live.emplace(p, size);
+                c.live_bytes += size;
+                return {p, p, &release_block, c10::Device(c10::DeviceType::CPU)};
             }
+            ++c.misses;
         }
-        if (p == nullptr) p = allocate_block(size);
+        void* p = allocate_block(size);  // outside the lock: a new block may take a while
         {
             std::lock_guard<std::mutex> lock(c.mutex);
             c.live.emplace(p, size);
@@ -467,12 +470,11 @@ FoldedConv fold(const torch::nn::Conv2dImpl& conv, const torch::nn::BatchNormImp
 }
 
 template <class Block>
-FoldedBlock fold_block(Block& block, bool bottleneck) {
+FoldedBlock fold_block(Block& block) {
     FoldedBlock f;
     f.convs.push_back(fold(*block.conv1, *block.bn1));
     f.convs.push_back(fold(*block.conv2, *block.bn2));
     if constexpr (std::is_same_v<Block, BottleneckImpl>) f.convs.push_back(fold(*block.conv3, *block.bn3));
-    (void)bottleneck;
     if (block.downsample) {
         f.has_downsample = true;
         f.downsample = fold(*block.downsample[0]->template as<torch::nn::Conv2dImpl>(), *block.downsample[1]->template as<torch::nn::BatchNorm2dImpl>());
@@ -487,8 +489,8 @@ InferencePlan make_plan(ResNetImpl& net, int64_t version) {
     plan.stem = fold(*net.conv1, *net.bn1);
     for (auto* layer : {&net.layer1, &net.layer2, &net.layer3, &net.layer4}) {
         for (auto& child : (*layer)->children()) {
-            if (auto* basic = child->as<BasicBlockImpl>()) plan.blocks.push_back(fold_block(*basic, false));
-            else if (auto* bottleneck = child->as<BottleneckImpl>()) plan.blocks.push_back(fold_block(*bottleneck, true));
+            if (auto* basic = child->as<BasicBlockImpl>()) plan.blocks.push_back(fold_block(*basic));
+            else if (auto* bottleneck = child->as<BottleneckImpl>()) plan.blocks.push_back(fold_block(*bottleneck));
             else fail(DST_INTERNAL, "unexpected ResNet layer");
         }
     }
@@ -536,7 +538,7 @@ struct Model {
     std::mt19937_64 rng;
     at::Generator generator;
     // Reused across steps so that steady-state training allocates no new input buffers.
-    torch::Tensor staging, input, views, noise, gains;
+    torch::Tensor staging, input, views, noise;
     int64_t weights_version = 0;  // advanced by every change of the weights
     std::unique_ptr<InferencePlan> plan;
 
@@ -683,46 +685,31 @@ Presence validate_batch(const Model& m, const dst_batch* b) {
 // over caller memory: from_blob views are only sources of copy_.
 const torch::Tensor& assemble(Model& m, const dst_batch& b, const Presence& p) {
     const int64_t B = b.batch, C = m.channels(), H = b.height, W = b.width;
-    const int64_t s2c = m.cfg.s2_channels;
+    const int64_t s2c = m.cfg.s2_channels, s1c = m.cfg.s1_channels;
     if (!m.staging.defined() || m.staging.sizes() != torch::IntArrayRef({B, C, H, W})) {
         m.staging = torch::empty({B, C, H, W}).contiguous(m.format());
     }
-    if (s2c > 0 && !m.device.is_cpu()) {
-        auto slice = m.staging.narrow(1, 0, s2c);
-        if (b.s2) slice.copy_(torch::from_blob(const_cast<float*>(b.s2), {B, s2c, H, W}));
-        else slice.zero_();
-    }
-    if (m.cfg.s1_channels > 0 && !m.device.is_cpu()) {
-        auto slice = m.staging.narrow(1, s2c, m.cfg.s1_channels);
-        if (b.s1) slice.copy_(torch::from_blob(const_cast<float*>(b.s1), {B, (int64_t)m.cfg.s1_channels, H, W}));
-        else slice.zero_();
-    }
     if (m.device.is_cpu()) {
         // One parallel pass per (sample, channel) plane: copy, normalise, nodata (NaN, inf) to 0
-        // (the band mean), absent modality to 0. The CUDA path below does the same op by op.
+        // (the band mean), absent modality to 0.
         const auto mean = m.net->input_mean.contiguous(), stdev = m.net->input_std.contiguous();
         const float* mean_p = mean.data_ptr<float>();
         const float* std_p = stdev.data_ptr<float>();
         float* dst = m.staging.data_ptr<float>();
         const auto ds = m.staging.strides().vec();
-        const int64_t s1c = m.cfg.s1_channels, plane_size = H * W;
+        const int64_t plane_size = H * W;
         at::parallel_for(0, B * C, 1, [&](int64_t begin, int64_t end) {
             for (int64_t plane = begin; plane < end; ++plane) {
                 const int64_t i = plane / C, c = plane % C;
-                const bool s2 = c < s2c;
-                const float* src = s2 ? (b.s2 && p.s2[i] ? b.s2 + (i * s2c + c) * plane_size : nullptr)
-                                      : (b.s1 && p.s1[i] ? b.s1 + (i * s1c + (c - s2c)) * plane_size : nullptr);
+                const float* src = c < s2c ? (p.s2[i] ? b.s2 + (i * s2c + c) * plane_size : nullptr)
+                                           : (p.s1[i] ? b.s1 + (i * s1c + (c - s2c)) * plane_size : nullptr);
                 float* o = dst + i * ds[0] + c * ds[1];
                 const float shift = mean_p[c], scale = 1.0f / std_p[c];
                 for (int64_t y = 0; y < H; ++y) {
                     float* row = o + y * ds[2];
-                    if (src == nullptr) {
-                        for (int64_t x = 0; x < W; ++x) row[x * ds[3]] = 0.0f;
-                        continue;
-                    }
-                    const float* in = src + y * W;
+                    const float* in = src == nullptr ? nullptr : src + y * W;
                     for (int64_t x = 0; x < W; ++x) {
-                        const float v = (in[x] - shift) * scale;
+                        const float v = in == nullptr ? 0.0f : (in[x] - shift) * scale;
                         row[x * ds[3]] = std::isfinite(v) ? v : 0.0f;
                     }
                 }
@@ -730,15 +717,25 @@ const torch::Tensor& assemble(Model& m, const dst_batch& b, const Presence& p) {
         });
         m.input = m.staging;
         return m.input;
-    } else {
-        if (!m.input.defined() || m.input.sizes() != m.staging.sizes()) m.input = torch::empty_like(m.staging, torch::TensorOptions().device(m.device));
-        m.input.copy_(m.staging, true);
     }
+    // CUDA: staged on the host, copied over, then normalised op by op on the device.
+    if (s2c > 0) {
+        auto slice = m.staging.narrow(1, 0, s2c);
+        if (b.s2) slice.copy_(torch::from_blob(const_cast<float*>(b.s2), {B, s2c, H, W}));
+        else slice.zero_();
+    }
+    if (s1c > 0) {
+        auto slice = m.staging.narrow(1, s2c, s1c);
+        if (b.s1) slice.copy_(torch::from_blob(const_cast<float*>(b.s1), {B, s1c, H, W}));
+        else slice.zero_();
+    }
+    if (!m.input.defined() || m.input.sizes() != m.staging.sizes()) m.input = torch::empty_like(m.staging, torch::TensorOptions().device(m.device));
+    m.input.copy_(m.staging, true);
     m.input.sub_(m.net->input_mean.view({1, C, 1, 1})).div_(m.net->input_std.view({1, C, 1, 1}));
     torch::nan_to_num_(m.input, 0.0, 0.0, 0.0);  // nodata pixels become the band mean
     for (int64_t i = 0; i < B; ++i) {
         if (s2c > 0 && !p.s2[i]) m.input[i].narrow(0, 0, s2c).zero_();
-        if (m.cfg.s1_channels > 0 && !p.s1[i]) m.input[i].narrow(0, s2c, m.cfg.s1_channels).zero_();
+        if (s1c > 0 && !p.s1[i]) m.input[i].narrow(0, s2c, s1c).zero_();
     }
     return m.input;
 }

@@ -135,6 +135,21 @@ public static class Gdal
     internal static DeepSentinelException Failure(string errorId, ErrorKind kind, string what, object? target) =>
         new(errorId, kind, $"{what}: {LastError()}", target is string s ? SecretRedactor.Redact(s) : target);
 
+    /// <summary>Opens a raster or vector dataset (<paramref name="kind"/>: OfRaster or OfVector), or throws <paramref name="errorId"/>.</summary>
+    internal static DatasetHandle Open(string path, uint kind, string errorId, string what)
+    {
+        EnsureInitialized();
+        ResetError();
+        var handle = new DatasetHandle(GdalNative.GDALOpenEx(path, kind | GdalNative.OfVerboseError, 0, 0, 0));
+        if (handle.IsInvalid)
+        {
+            handle.Dispose();
+            throw Failure(errorId, ErrorKind.InvalidData, what, path);
+        }
+
+        return handle;
+    }
+
     /// <summary>The GDALDataType for a buffer element type.</summary>
     internal static RasterDataType TypeOf<T>()
         where T : unmanaged =>

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using DeepSentinel.Core.Diagnostics;
 using DeepSentinel.Core.Errors;
-using Microsoft.Win32.SafeHandles;
 
 namespace DeepSentinel.Core.Interop.Gdal;
 
@@ -37,14 +36,7 @@ public sealed class GdalDataset : IDisposable
     /// <exception cref="DeepSentinelException"><see cref="ErrorIds.RasterUnreadable"/>.</exception>
     public static GdalDataset Open(string path)
     {
-        Gdal.EnsureInitialized();
-        Gdal.ResetError();
-        var handle = new DatasetHandle(GdalNative.GDALOpenEx(path, GdalNative.OfRaster | GdalNative.OfVerboseError, 0, 0, 0));
-        if (handle.IsInvalid)
-        {
-            throw Gdal.Failure(ErrorIds.RasterUnreadable, ErrorKind.InvalidData, $"Cannot open raster '{SecretRedactor.Redact(path)}'", path);
-        }
-
+        var handle = Gdal.Open(path, GdalNative.OfRaster, ErrorIds.RasterUnreadable, $"Cannot open raster '{SecretRedactor.Redact(path)}'");
         return new GdalDataset(handle, path);
     }
 
@@ -375,18 +367,6 @@ public sealed class GdalDataset : IDisposable
         if (status >= 3)
         {
             throw Gdal.Failure(ErrorIds.RasterWriteFailed, ErrorKind.WriteError, $"Could not {what} on '{this}'", ToString());
-        }
-    }
-
-    private sealed class DatasetHandle : SafeHandleZeroOrMinusOneIsInvalid
-    {
-        public DatasetHandle(nint handle)
-            : base(ownsHandle: true) => SetHandle(handle);
-
-        protected override bool ReleaseHandle()
-        {
-            GdalNative.GDALClose(handle);
-            return true;
         }
     }
 }

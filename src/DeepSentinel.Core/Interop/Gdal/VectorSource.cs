@@ -44,14 +44,7 @@ public sealed class VectorSource : IDisposable
     /// <exception cref="DeepSentinelException"><see cref="ErrorIds.LabelSourceUnreadable"/>.</exception>
     public static VectorSource Open(string path)
     {
-        Gdal.EnsureInitialized();
-        Gdal.ResetError();
-        var handle = new DatasetHandle(GdalNative.GDALOpenEx(path, GdalNative.OfVector | GdalNative.OfVerboseError, 0, 0, 0));
-        if (handle.IsInvalid)
-        {
-            throw Gdal.Failure(ErrorIds.LabelSourceUnreadable, ErrorKind.InvalidData, $"Cannot open '{SecretRedactor.Redact(path)}' as vector data", path);
-        }
-
+        var handle = Gdal.Open(path, GdalNative.OfVector, ErrorIds.LabelSourceUnreadable, $"Cannot open '{SecretRedactor.Redact(path)}' as vector data");
         return new VectorSource(handle, path);
     }
 
@@ -145,18 +138,6 @@ public sealed class VectorSource : IDisposable
 
     /// <inheritdoc />
     public override string ToString() => SecretRedactor.Redact(Name);
-
-    private sealed class DatasetHandle : SafeHandleZeroOrMinusOneIsInvalid
-    {
-        public DatasetHandle(nint handle)
-            : base(ownsHandle: true) => SetHandle(handle);
-
-        protected override bool ReleaseHandle()
-        {
-            GdalNative.GDALClose(handle);
-            return true;
-        }
-    }
 }
 
 /// <summary>One layer of a <see cref="VectorSource"/>; valid while its source is open.</summary>
