@@ -7,14 +7,14 @@ namespace DeepSentinel.Core.Tests.Training;
 /// <summary>
 /// The engine's fast paths give the same results as the plain forms they replace: the fused
 /// augmentation against libtorch's op-by-op form, the folded oneDNN inference plan against Python's
-/// torch on the same checkpoint, and the block cache reuses memory without changing results.
+/// torch on the same checkpoint, and training is reproducible for a seed.
 /// </summary>
 [Collection(TorchCollection.Name)]
 public sealed class EngineSpeedPathTests
 {
     private static NativeModelConfig Config(EncoderKind encoder) => NativeConfigs.Small(encoder, embeddingDim: 16, seed: 5, learningRate: 1e-2);
 
-    private static (PatchBatch Batch, TrainingPatch[] Patches) Batch(int count, int size, int seed)
+    internal static (PatchBatch Batch, TrainingPatch[] Patches) Batch(int count, int size, int seed)
     {
         var source = new SyntheticPatchSource(count, size, seed);
         var patches = Enumerable.Range(0, count).Select(source.Create).ToArray();
@@ -116,13 +116,28 @@ public sealed class EngineSpeedPathTests
 
         Assert.Equal(first, second);
     }
+}
 
+/// <summary>
+/// The block cache's statistics are process-wide, so this test runs alone (after every parallel
+/// collection), where no other test's model allocates at the same time.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SoloTorchCollection
+{
+    public const string Name = "Torch, alone";
+}
+
+/// <summary>The engine's CPU block cache.</summary>
+[Collection(SoloTorchCollection.Name)]
+public sealed class BlockCacheTests
+{
     [Fact]
     public void The_block_cache_serves_later_steps_and_empties_on_request()
     {
         TorchNative.SetThreads(2);
-        var (batch, _) = Batch(4, 64, seed: 2);
-        using var model = TorchModel.Create(Config(EncoderKind.ResNet18));
+        var (batch, _) = EngineSpeedPathTests.Batch(4, 64, seed: 2);
+        using var model = TorchModel.Create(NativeConfigs.Small(EncoderKind.ResNet18, embeddingDim: 16, seed: 5, learningRate: 1e-2));
         model.TrainStep(batch);
         var afterFirst = TorchNative.CpuCacheStats();
         model.TrainStep(batch);
