@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Management.Automation;
 using DeepSentinel.Cmdlets.Infrastructure;
+using DeepSentinel.Core.Diagnostics;
 using DeepSentinel.Core.Embeddings;
 using DeepSentinel.Core.Errors;
 using DeepSentinel.Core.Training;
@@ -41,16 +43,19 @@ public sealed class GetEmbeddingCommand : AsyncPSCmdlet
     [ValidateRange(1, 4096)]
     public int BatchSize { get; set; } = 32;
 
-    /// <summary>Threads.</summary>
-    [Parameter(HelpMessage = "Intra-op threads for libtorch (default: all cores).")]
+    /// <summary>libtorch's intra-op threads.</summary>
+    [Parameter(HelpMessage = "Threads libtorch uses inside each operation (torch.set_num_threads; default: the number of cores). On a machine busy with other work, fewer threads than cores is faster.")]
     [ValidateRange(1, 4096)]
-    public int? ThrottleLimit { get; set; }
+    public int? IntraOpThreads { get; set; }
 
     /// <summary>Device.</summary>
     [Parameter(HelpMessage = "Cpu (default) or Cuda (needs the engine built against a CUDA libtorch).")]
     public TrainingDevice Device { get; set; } = TrainingDevice.Cpu;
 
+    private const int ProgressActivity = 7;
     private EmbeddingSession? _session;
+    private long _embedded;
+    private System.Diagnostics.Stopwatch? _rate;
     private EmbeddingModel? _sessionModel;
     private EmbeddingOptions? _options;
 
@@ -58,7 +63,7 @@ public sealed class GetEmbeddingCommand : AsyncPSCmdlet
     protected override void ResolveInput() => _options ??= new EmbeddingOptions
     {
         BatchSize = BatchSize,
-        Threads = ThrottleLimit,
+        Threads = IntraOpThreads,
         Device = Device,
         OutFile = OutFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile),
         PerPixel = PerPixel.IsPresent,
@@ -68,31 +73,60 @@ public sealed class GetEmbeddingCommand : AsyncPSCmdlet
     /// <inheritdoc />
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        if (!ReferenceEquals(_sessionModel, Model))
+        try
         {
-            // A new model from the pipeline: finish the previous one's batch and files.
-            EmitAll(CloseSession());
-            _session = EmbeddingSession.Open(Model!, _options!);
-            _sessionModel = Model;
-        }
+            if (!ReferenceEquals(_sessionModel, Model))
+            {
+                // A new model from the pipeline: finish the previous one's batch and files.
+                EmitAll(CompleteSession());
+                _session = EmbeddingSession.Open(Model!, _options!);
+                _sessionModel = Model;
+                _rate ??= System.Diagnostics.Stopwatch.StartNew();
+            }
 
-        foreach (var input in InputObject)
+            foreach (var input in InputObject)
+            {
+                TrainingPatch patch;
+                try
+                {
+                    patch = await input.LoadTrainingPatchAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (DeepSentinelException ex) when (ex.Kind is not ErrorKind.PermissionDenied)
+                {
+                    // One unreadable patch (a truncated or missing raster) is that patch's error;
+                    // the rest of the batch is embedded.
+                    EmitError(ex);
+                    continue;
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                try
+                {
+                    EmitAll(_session!.Add(patch));
+                }
+                catch (DeepSentinelException ex) when (ex.ErrorId == ErrorIds.TrainingInputInvalid)
+                {
+                    EmitError(ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            try
-            {
-                EmitAll(_session!.Add(await input.LoadTrainingPatchAsync(cancellationToken).ConfigureAwait(false)));
-            }
-            catch (DeepSentinelException ex) when (ex.ErrorId == ErrorIds.TrainingInputInvalid)
-            {
-                EmitError(ex);
-            }
+            WarnStopped();
+            throw;
         }
     }
 
     /// <inheritdoc />
     protected override Task EndProcessingAsync(CancellationToken cancellationToken)
     {
-        EmitAll(CloseSession());
+        EmitAll(CompleteSession());
+        if (_options!.OutFile is { } file && _embedded == 0)
+        {
+            EmitWarning($"No patch was embedded: {file} was not written.");
+        }
+
+        EmitProgress(new ProgressUpdate(ProgressActivity, "Computing embeddings", "done", 100, 0, Completed: true));
         return Task.CompletedTask;
     }
 
@@ -107,7 +141,7 @@ public sealed class GetEmbeddingCommand : AsyncPSCmdlet
         base.Dispose(disposing);
     }
 
-    private IReadOnlyList<PatchEmbedding> CloseSession()
+    private IReadOnlyList<PatchEmbedding> CompleteSession()
     {
         if (_session is null)
         {
@@ -116,7 +150,7 @@ public sealed class GetEmbeddingCommand : AsyncPSCmdlet
 
         try
         {
-            return _session.Flush();
+            return _session.Complete();
         }
         finally
         {
@@ -125,11 +159,26 @@ public sealed class GetEmbeddingCommand : AsyncPSCmdlet
         }
     }
 
+    private void WarnStopped()
+    {
+        var unwritten = _options?.OutFile is { } file ? $"; {file} was not written (a stopped run leaves no partial file)" : string.Empty;
+        EmitWarning(string.Create(CultureInfo.InvariantCulture, $"Get-Embedding was stopped after {_embedded} patches{unwritten}."));
+    }
+
     private void EmitAll(IReadOnlyList<PatchEmbedding> embeddings)
     {
+        if (embeddings.Count == 0)
+        {
+            return;
+        }
+
         foreach (var embedding in embeddings)
         {
             Emit(embedding);
         }
+
+        _embedded += embeddings.Count;
+        var rate = _embedded / Math.Max(_rate?.Elapsed.TotalSeconds ?? 1, 1e-9);
+        EmitProgress(new ProgressUpdate(ProgressActivity, "Computing embeddings", string.Create(CultureInfo.InvariantCulture, $"{_embedded} patches embedded, {rate:0.0} patches/s")));
     }
 }

@@ -86,10 +86,10 @@ public sealed class StartPretrainingCommand : StorageCmdlet
     [Parameter(HelpMessage = "Tensor memory format: Auto (default: NCHW on the CPU, NHWC on CUDA, the faster layout of each as measured), Contiguous (NCHW) or ChannelsLast (NHWC).")]
     public TensorMemoryFormat MemoryFormat { get; set; } = TensorMemoryFormat.Auto;
 
-    /// <summary>Threads.</summary>
-    [Parameter(HelpMessage = "Intra-op threads for libtorch (default: all cores).")]
+    /// <summary>libtorch's intra-op threads.</summary>
+    [Parameter(HelpMessage = "Threads libtorch uses inside each operation (torch.set_num_threads; default: the number of cores). One training runs at a time; on a machine busy with other work, fewer threads than cores is faster.")]
     [ValidateRange(1, 4096)]
-    public int? ThrottleLimit { get; set; }
+    public int? IntraOpThreads { get; set; }
 
     /// <summary>Checkpoint interval.</summary>
     [Parameter(HelpMessage = "Save a checkpoint every this many steps (default 200), and always at the end or on Ctrl+C.")]
@@ -131,7 +131,7 @@ public sealed class StartPretrainingCommand : StorageCmdlet
             Seed = Seed,
             Device = Device,
             MemoryFormat = MemoryFormat,
-            Threads = ThrottleLimit,
+            Threads = IntraOpThreads,
             CheckpointInterval = CheckpointInterval,
             Resume = Resume.IsPresent,
         };
@@ -156,14 +156,26 @@ public sealed class StartPretrainingCommand : StorageCmdlet
     /// <inheritdoc />
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
-        if (_approved == true && _corpus is not null)
+        if (_approved == false)
+        {
+            return;
+        }
+
+        if (_corpus is not null)
         {
             var source = new Core.Corpus.CorpusPatchSource(_corpus, _storage, Reporter);
             Emit(await new PretrainingService().RunAsync(source, _options!, Reporter, cancellationToken).ConfigureAwait(false));
         }
-        else if (_approved == true && _spool is not null)
+        else if (_spool is not null)
         {
             Emit(await new PretrainingService().RunAsync(_spool, _options!, Reporter, cancellationToken).ConfigureAwait(false));
+        }
+        else
+        {
+            // Nothing came through the pipeline (an empty corpus, a filter that kept nothing):
+            // say so rather than return nothing.
+            throw new Core.Errors.DeepSentinelException(Core.Errors.ErrorIds.CorpusEmpty, Core.Errors.ErrorKind.InvalidData,
+                "No patches came through the pipeline: nothing to train on. Check the command that feeds Start-Pretraining (e.g. Get-PatchSample on an empty or mistyped corpus).", null);
         }
     }
 

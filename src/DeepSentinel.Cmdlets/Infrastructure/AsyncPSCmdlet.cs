@@ -16,8 +16,9 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
 {
     private const int QueueCapacity = 256;
     private CancellationTokenSource? _cancellation;
-    private BlockingCollection<Action>? _queue;
+    private BlockingCollection<Posted>? _queue;
     private bool _disposed;
+    private bool _inputResolved;
 
     /// <summary>Cancelled when the user presses Ctrl+C or a downstream command stops the pipeline.</summary>
     protected CancellationToken CancelToken => (_cancellation ??= new CancellationTokenSource()).Token;
@@ -35,20 +36,22 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     /// <inheritdoc />
     protected sealed override void ProcessRecord()
     {
-        try
-        {
-            ResolveInput();
-        }
-        catch (DeepSentinelException ex)
-        {
-            ThrowTerminatingError(ErrorMapping.ToErrorRecord(ex));
-        }
-
+        ResolveInputOnPipelineThread();
         Run(ProcessRecordAsync);
     }
 
     /// <inheritdoc />
-    protected sealed override void EndProcessing() => Run(EndProcessingAsync);
+    protected sealed override void EndProcessing()
+    {
+        // Empty pipeline input (@() | Cmdlet) calls no ProcessRecord: the parameters given on
+        // the command line (paths, sources) still have to be resolved before the end's work.
+        if (!_inputResolved)
+        {
+            ResolveInputOnPipelineThread();
+        }
+
+        Run(EndProcessingAsync);
+    }
 
     /// <inheritdoc />
     protected sealed override void StopProcessing() => _cancellation?.Cancel();
@@ -59,7 +62,9 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     /// <summary>
     /// Runs on the pipeline thread before <see cref="ProcessRecordAsync"/>: read parameters,
     /// SessionState and paths here (they must not be touched from the worker). A
-    /// DeepSentinelException thrown here becomes a terminating error with its stable id.
+    /// DeepSentinelException thrown here becomes a terminating error with its stable id. It runs
+    /// once per input record, and once before <see cref="EndProcessingAsync"/> when the pipeline
+    /// brought no input at all.
     /// </summary>
     protected virtual void ResolveInput()
     {
@@ -81,28 +86,37 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     protected void EmitVerbose(string message) => Post(() => WriteVerbose(message));
 
     /// <summary>Writes a warning (from any thread).</summary>
-    protected void EmitWarning(string message) => Post(() => WriteWarning(message));
+    protected void EmitWarning(string message) => Post(() => WriteWarning(message), () => Host.UI.WriteWarningLine(message));
 
     /// <summary>Writes a progress record (from any thread).</summary>
     protected void EmitProgress(ProgressUpdate update) => Post(() => WriteProgress(ErrorMapping.ToProgressRecord(update)));
 
     /// <summary>Asks ShouldProcess on the pipeline thread (honours -WhatIf and -Confirm) and returns its answer.</summary>
-    protected Task<bool> ShouldProcessAsync(string target, string action)
+    protected async Task<bool> ShouldProcessAsync(string target, string action)
     {
+        // A question still queued when the pipeline stops (Ctrl+C, Select-Object -First, a
+        // prompt that threw under -NonInteractive) is never asked: the cancellation answers it,
+        // so no worker waits forever for a reply.
         var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = CancelToken.Register(() => answer.TrySetCanceled(CancelToken));
         Post(() =>
         {
+            if (answer.Task.IsCompleted)
+            {
+                return;
+            }
+
             try
             {
-                answer.SetResult(ShouldProcess(target, action));
+                answer.TrySetResult(ShouldProcess(target, action));
             }
             catch (Exception ex)
             {
-                answer.SetException(ex);
+                answer.TrySetException(ex);
                 throw;
             }
         });
-        return answer.Task;
+        return await answer.Task.ConfigureAwait(false);
     }
 
     /// <summary>Releases the cancellation source.</summary>
@@ -128,7 +142,20 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         _disposed = true;
     }
 
-    private void Post(Action action)
+    private void ResolveInputOnPipelineThread()
+    {
+        _inputResolved = true;
+        try
+        {
+            ResolveInput();
+        }
+        catch (DeepSentinelException ex)
+        {
+            ThrowTerminatingError(ErrorMapping.ToErrorRecord(ex));
+        }
+    }
+
+    private void Post(Action action, Action? whenStopped = null)
     {
         var queue = _queue;
         if (queue is null)
@@ -140,18 +167,20 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
 
         try
         {
-            queue.Add(action, CancelToken);
+            // The pipeline thread drains the queue until the worker ends, even after the
+            // pipeline stopped, so a full queue only slows the worker down; it never blocks it.
+            queue.Add(new Posted(action, whenStopped));
         }
         catch (InvalidOperationException)
         {
-            // The pipeline thread has stopped draining (the pipeline is stopping): drop it.
+            // Adding was completed: the worker has ended and this came from a stray thread.
         }
     }
 
     private void Run(Func<CancellationToken, Task> work)
     {
         var token = CancelToken;
-        using var queue = new BlockingCollection<Action>(QueueCapacity);
+        using var queue = new BlockingCollection<Posted>(QueueCapacity);
         _queue = queue;
         var worker = Task.Run(async () =>
         {
@@ -168,17 +197,32 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         ExceptionDispatchInfo? pipelineFailure = null;
         try
         {
-            foreach (var action in queue.GetConsumingEnumerable())
+            foreach (var posted in queue.GetConsumingEnumerable())
             {
-                action();
+                if (pipelineFailure is not null)
+                {
+                    // The pipeline has stopped: objects and progress have nowhere to go, but what
+                    // the user must still be told (a warning such as "stopped at step N") goes to
+                    // the host directly.
+                    posted.RunStopped();
+                    continue;
+                }
+
+                try
+                {
+                    posted.Action();
+                }
+                catch (Exception ex)
+                {
+                    // A Write* call threw on the pipeline thread: typically PipelineStoppedException
+                    // (Ctrl+C, Stop-Job), Select-Object -First stopping upstream, or a prompt that
+                    // cannot be shown (-Confirm under -NonInteractive). Stop the worker, keep
+                    // draining until it ends, then rethrow.
+                    pipelineFailure = ExceptionDispatchInfo.Capture(ex);
+                    _cancellation?.Cancel();
+                    posted.RunStopped();
+                }
             }
-        }
-        catch (Exception ex)
-        {
-            // A Write* call threw on the pipeline thread: typically PipelineStoppedException
-            // (Ctrl+C) or Select-Object -First stopping upstream. Stop the worker, then rethrow.
-            pipelineFailure = ExceptionDispatchInfo.Capture(ex);
-            _cancellation?.Cancel();
         }
         finally
         {
@@ -186,13 +230,9 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
             {
                 worker.Wait(CancellationToken.None);
             }
-            catch (AggregateException) when (pipelineFailure is not null)
-            {
-                // The worker's own failure is secondary to the pipeline's.
-            }
             catch (AggregateException)
             {
-                // Observed below.
+                // Observed below (and secondary to a pipeline failure).
             }
 
             _queue = null;
@@ -214,6 +254,21 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
                 default:
                     ThrowTerminatingError(new ErrorRecord(failure, "UnexpectedError", ErrorCategory.NotSpecified, null));
                     break;
+            }
+        }
+    }
+
+    private readonly record struct Posted(Action Action, Action? WhenStopped)
+    {
+        public void RunStopped()
+        {
+            try
+            {
+                WhenStopped?.Invoke();
+            }
+            catch (Exception ex) when (ex is PipelineStoppedException or System.Management.Automation.Host.HostException or NotImplementedException or InvalidOperationException)
+            {
+                // A host without a console (e.g. a remote or job host) may refuse it.
             }
         }
     }

@@ -71,7 +71,9 @@ public sealed record DemoCatalogOptions
 /// <param name="S2Scenes">Sentinel-2 items written.</param>
 /// <param name="S1Scenes">Sentinel-1 items written.</param>
 /// <param name="Reused">True when an identical catalog was already there.</param>
-public sealed record DemoCatalog(string CatalogPath, int S2Scenes, int S1Scenes, bool Reused);
+/// <param name="ClcPath">A synthetic CORINE Land Cover 2018 raster of the same landscape (level-3 codes, 100 m, EPSG:3035) for Add-CorineLabel; null outside CORINE's European area.</param>
+/// <param name="OsmPath">A synthetic OpenStreetMap extract (.osm) of the same landscape for Add-OsmLabel.</param>
+public sealed record DemoCatalog(string CatalogPath, int S2Scenes, int S1Scenes, bool Reused, string? ClcPath = null, string? OsmPath = null);
 
 /// <summary>
 /// Writes a small synthetic but realistic Sentinel-1 + Sentinel-2 static STAC catalog of COGs:
@@ -93,12 +95,16 @@ public sealed class DemoCatalogGenerator
         Gdal.EnsureInitialized();
         var root = Path.GetFullPath(options.Destination);
         var catalogPath = Path.Combine(root, "catalog.json");
-        var fingerprint = JsonSerializer.Serialize(options with { Destination = string.Empty, Force = false });
+        // The layout version is part of the fingerprint: a catalog written before the label
+        // sources existed is rebuilt rather than reused without them.
+        var fingerprint = JsonSerializer.Serialize(options with { Destination = string.Empty, Force = false }) + "|layout 2: labels";
+        var clcPath = DemoLabelSources.InClcArea(options.Longitude, options.Latitude) ? Path.Combine(root, DemoLabelSources.Folder, DemoLabelSources.ClcFile) : null;
+        var osmPath = Path.Combine(root, DemoLabelSources.Folder, DemoLabelSources.OsmFile);
         if (!options.Force && File.Exists(catalogPath) && ReadFingerprint(catalogPath) == fingerprint)
         {
             reporter.Verbose($"The demo catalog in {root} is already complete; reusing it.");
             var existing = JsonNode.Parse(File.ReadAllText(catalogPath))![Fingerprint]!;
-            return new DemoCatalog(catalogPath, (int)existing["s2"]!, (int)existing["s1"]!, Reused: true);
+            return new DemoCatalog(catalogPath, (int)existing["s2"]!, (int)existing["s1"]!, Reused: true, clcPath, osmPath);
         }
 
         Directory.CreateDirectory(root);
@@ -146,6 +152,15 @@ public sealed class DemoCatalogGenerator
             s1Items.Add(WriteS1Scene(root, landscape, epsg, extent, options.S1PixelDegrees, when, ascending: k % 2 == 0, singlePolarisation, k));
         }
 
+        // Label sources over the tiles' extent, from the same landscape.
+        reporter.Progress(new ProgressUpdate(1, "Writing demo catalog", "CORINE and OpenStreetMap label sources", 99));
+        var eastEdge = originX0 + (tileMetres * (1 + (0.9 * (options.Tiles - 1))));
+        if (clcPath is not null)
+        {
+            DemoLabelSources.WriteClc(root, landscape, epsg, originX0, originY - tileMetres, eastEdge, originY);
+        }
+
+        DemoLabelSources.WriteOsm(root, landscape, epsg, originX0, originY - tileMetres, eastEdge, originY);
         WriteCollection(root, "sentinel-2-l2a", "Synthetic Sentinel-2 Level-2A", s2Items);
         WriteCollection(root, "sentinel-1-rtc", "Synthetic Sentinel-1 radiometrically terrain corrected backscatter (linear)", s1Items);
         var catalog = new JsonObject
@@ -162,7 +177,7 @@ public sealed class DemoCatalogGenerator
         };
         WriteJsonAtomically(catalogPath, catalog);
         reporter.Progress(new ProgressUpdate(1, "Writing demo catalog", "done", 100, 0, Completed: true));
-        return new DemoCatalog(catalogPath, s2Items.Count, s1Items.Count, Reused: false);
+        return new DemoCatalog(catalogPath, s2Items.Count, s1Items.Count, Reused: false, clcPath, osmPath);
     }
 
     private static (DemoCover[] Cover, float[] Variation) PrecomputeCover(SyntheticLandscape landscape, double originX, double originY, int size)

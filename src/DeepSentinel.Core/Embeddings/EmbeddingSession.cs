@@ -39,17 +39,18 @@ public sealed class EmbeddingSession : IDisposable
     private readonly EmbeddingModel _model;
     private readonly EmbeddingOptions _options;
     private readonly TorchModel _native;
-    private readonly StreamWriter? _ids;
+    private readonly string _partialSuffix = "." + Guid.NewGuid().ToString("N")[..8] + ".partial";
+    private StreamWriter? _ids;
     private NpyWriter? _npy;
+    private bool _completed;
     private PatchBatch? _batch;
     private float[] _output = [];
 
-    private EmbeddingSession(EmbeddingModel model, EmbeddingOptions options, TorchModel native, StreamWriter? ids)
+    private EmbeddingSession(EmbeddingModel model, EmbeddingOptions options, TorchModel native)
     {
         _model = model;
         _options = options;
         _native = native;
-        _ids = ids;
     }
 
     /// <summary>Embeddings computed so far.</summary>
@@ -76,30 +77,30 @@ public sealed class EmbeddingSession : IDisposable
                 model.HasPixelEmbeddings ? "Per-pixel embeddings are written to files: give -OutFile or -GeoTiffFolder." : $"Model {model.Name} is a {model.Encoder}: per-pixel embeddings need a UNet model.");
         }
 
+        if (options.OutFile is { } outFile)
+        {
+            CheckOutFile(outFile);
+        }
+
         TorchNative.EnsureLoaded();
         TorchNative.SetThreads(options.Threads ?? Environment.ProcessorCount);
         var native = model.Open(options.Device);
-        try
-        {
-            StreamWriter? ids = null;
-            if (options.OutFile is { } file)
-            {
-                try
-                {
-                    ids = new StreamWriter(file + ".ids.txt", append: false);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    throw new DeepSentinelException(ErrorIds.ModelWriteFailed, ErrorKind.WriteError, $"Cannot write {file}.ids.txt: {ex.Message}", file, ex);
-                }
-            }
+        return new EmbeddingSession(model, options, native);
+    }
 
-            return new EmbeddingSession(model, options, native, ids);
-        }
-        catch
+    // The .npy file and its .ids.txt are written under temporary names and renamed by Complete,
+    // so a stopped or failed run never leaves a valid-looking partial file under the final name.
+    private static void CheckOutFile(string file)
+    {
+        if (Directory.Exists(file))
         {
-            native.Dispose();
-            throw;
+            throw new DeepSentinelException(ErrorIds.ModelWriteFailed, ErrorKind.InvalidArgument, $"-OutFile {file} is a folder: give a file name, e.g. {Path.Combine(file, "embeddings.npy")}.", file);
+        }
+
+        var folder = Path.GetDirectoryName(Path.GetFullPath(file));
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            throw new DeepSentinelException(ErrorIds.ModelWriteFailed, ErrorKind.ObjectNotFound, $"The folder of -OutFile {file} does not exist: create {folder} first.", file);
         }
     }
 
@@ -184,9 +185,13 @@ public sealed class EmbeddingSession : IDisposable
             }
         }
 
-        foreach (var id in batch.Ids)
+        if (_options.OutFile is { } outFile)
         {
-            _ids?.WriteLine(id);
+            _ids ??= OpenIds(outFile + ".ids.txt" + _partialSuffix);
+            foreach (var id in batch.Ids)
+            {
+                _ids.WriteLine(id);
+            }
         }
 
         Count += batch.Count;
@@ -225,12 +230,63 @@ public sealed class EmbeddingSession : IDisposable
         }
     }
 
-    /// <summary>Finishes the files and frees the model.</summary>
+    /// <summary>The .npy file written so far, or null (no -OutFile, or nothing embedded yet).</summary>
+    public string? OutFile => _options.OutFile;
+
+    /// <summary>
+    /// Embeds what is buffered, then moves the .npy file and its .ids.txt to their final names.
+    /// Without a call to Complete (a stopped or failed run), Dispose deletes the partial files.
+    /// </summary>
+    /// <returns>The embeddings of the last, partial batch.</returns>
+    public IReadOnlyList<PatchEmbedding> Complete()
+    {
+        var last = Flush();
+        _completed = true;
+        if (_options.OutFile is { } file && _npy is not null && _ids is not null)
+        {
+            var npy = _npy.Path;
+            _npy.Dispose();
+            _ids.Dispose();
+            _npy = null;
+            _ids = null;
+            try
+            {
+                File.Move(file + ".ids.txt" + _partialSuffix, file + ".ids.txt", overwrite: true);
+                File.Move(npy, file, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new DeepSentinelException(ErrorIds.ModelWriteFailed, ErrorKind.WriteError, $"Cannot write {file}: {ex.Message}", file, ex);
+            }
+        }
+
+        return last;
+    }
+
+    /// <summary>Frees the model; the files of a session that was not completed are deleted.</summary>
     public void Dispose()
     {
         _npy?.Dispose();
         _ids?.Dispose();
+        if (!_completed && _options.OutFile is { } file)
+        {
+            File.Delete(file + _partialSuffix);
+            File.Delete(file + ".ids.txt" + _partialSuffix);
+        }
+
         _native.Dispose();
+    }
+
+    private static StreamWriter OpenIds(string path)
+    {
+        try
+        {
+            return new StreamWriter(path, append: false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DeepSentinelException(ErrorIds.ModelWriteFailed, ErrorKind.WriteError, $"Cannot write {path}: {ex.Message}", path, ex);
+        }
     }
 
     private void Write(ReadOnlySpan<float> values, params int[] rowShape)
@@ -240,7 +296,7 @@ public sealed class EmbeddingSession : IDisposable
             return;
         }
 
-        _npy ??= new NpyWriter(_options.OutFile, rowShape);
+        _npy ??= new NpyWriter(_options.OutFile + _partialSuffix, rowShape);
         if (_options.PerPixel && (rowShape[1] != PixelShape(_npy, 1) || rowShape[2] != PixelShape(_npy, 2)))
         {
             throw DeepSentinelException.InvalidArgument(ErrorIds.TrainingInputInvalid,

@@ -102,6 +102,9 @@ public static class ErrorIds
     public const string TrainingFailed = "TrainingFailed";
     /// <summary>The corpus held no usable patch.</summary>
     public const string CorpusEmpty = "CorpusEmpty";
+
+    /// <summary>The patches lack the sensor the model takes (e.g. -Sensor S1 on Sentinel-2-only patches).</summary>
+    public const string SensorDataMissing = "SensorDataMissing";
     /// <summary>A model folder already holds a model and -Resume was not given.</summary>
     public const string ModelFolderNotEmpty = "ModelFolderNotEmpty";
     /// <summary>Writing a model folder, event file or embedding file failed.</summary>

@@ -13,7 +13,8 @@ public sealed record BandNormalization(IReadOnlyList<string> Bands, IReadOnlyLis
     /// the statistics of every valid (non-NaN) pixel; sums are in double, which is exact enough
     /// for reflectances and backscatter over millions of pixels.
     /// </summary>
-    public static async Task<(BandNormalization Stats, int Patches)> ComputeAsync(IPatchSource source, SensorInput sensors, int maxPatches, CancellationToken cancellationToken)
+    /// <returns>The statistics, the patches read, and how many of them hold a sensor the model takes.</returns>
+    public static async Task<(BandNormalization Stats, int Patches, int Usable)> ComputeAsync(IPatchSource source, SensorInput sensors, int maxPatches, CancellationToken cancellationToken)
     {
         var (s2, s1) = PretrainingOptions.ChannelsOf(sensors);
         var bands = TrainingPatch.S2BandNames.Take(s2).Concat(TrainingPatch.S1BandNames.Take(s1)).ToArray();
@@ -21,6 +22,7 @@ public sealed record BandNormalization(IReadOnlyList<string> Bands, IReadOnlyLis
         var squares = new double[bands.Length];
         var counts = new long[bands.Length];
         var patches = 0;
+        var usable = 0;
         await foreach (var patch in source.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             if (patches >= maxPatches)
@@ -31,6 +33,10 @@ public sealed record BandNormalization(IReadOnlyList<string> Bands, IReadOnlyLis
             Accumulate(patch, patch.S2, patch.S2Channels, s2, 0, sum, squares, counts, "Sentinel-2");
             Accumulate(patch, patch.S1, patch.S1Channels, s1, s2, sum, squares, counts, "Sentinel-1");
             patches++;
+            if ((s2 > 0 && patch.S2 is not null) || (s1 > 0 && patch.S1 is not null))
+            {
+                usable++;
+            }
         }
 
         var mean = new double[bands.Length];
@@ -42,7 +48,7 @@ public sealed record BandNormalization(IReadOnlyList<string> Bands, IReadOnlyLis
             std[b] = variance > 1e-12 ? Math.Sqrt(variance) : 1;
         }
 
-        return (new BandNormalization(bands, mean, std), patches);
+        return (new BandNormalization(bands, mean, std), patches, usable);
     }
 
     private static void Accumulate(TrainingPatch patch, float[]? data, int channels, int expected, int offset, double[] sum, double[] squares, long[] counts, string sensor)

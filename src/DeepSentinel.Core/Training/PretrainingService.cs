@@ -77,10 +77,25 @@ public sealed class PretrainingService(TimeProvider? time = null)
         }
 
         reporter.Progress(new ProgressUpdate(ProgressActivity, "Pretraining", "Computing per-band normalisation statistics"));
-        var (stats, patches) = await BandNormalization.ComputeAsync(source, options.Sensors, options.NormalizationSamples, cancellationToken).ConfigureAwait(false);
+        var (stats, patches, usable) = await BandNormalization.ComputeAsync(source, options.Sensors, options.NormalizationSamples, cancellationToken).ConfigureAwait(false);
         if (patches == 0)
         {
             throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The corpus ({source.Description}) holds no patches: nothing to train on.", source.Description);
+        }
+
+        if (usable < 2)
+        {
+            // Checked before the folder is created: a model card with the statistics of absent
+            // bands (mean 0, std 1) must never be written.
+            var wanted = options.Sensors switch
+            {
+                SensorInput.S1 => "Sentinel-1 data (VV, VH)",
+                SensorInput.S2 => "Sentinel-2 data (12 bands)",
+                _ => "Sentinel-1 or Sentinel-2 data",
+            };
+            throw new DeepSentinelException(ErrorIds.SensorDataMissing, ErrorKind.InvalidData,
+                $"A -Sensor {options.Sensors} model needs at least 2 patches with {wanted}; {usable} of the {patches} patches read from {source.Description} have it. Choose another -Sensor (e.g. Fused, which takes either) or a corpus with that sensor.",
+                source.Description);
         }
 
         var first = await FirstPatchAsync(source, cancellationToken).ConfigureAwait(false);
@@ -306,6 +321,15 @@ public sealed class PretrainingService(TimeProvider? time = null)
 
             if (options.MaxSteps is { } max && step >= max)
             {
+                // A step limit that falls on the last batch of a pass completes that pass: take
+                // the loader's end-of-pass marker if it is next, so the epoch count (and a later
+                // -Resume -Epochs) sees the finished pass.
+                if (filled.TryTake(out var next, Timeout.Infinite, cancellationToken) && next.Batch is null)
+                {
+                    state.Epoch = next.EndOfEpoch;
+                    state.PatchesPerEpoch ??= next.PatchesInEpoch;
+                }
+
                 break;
             }
         }

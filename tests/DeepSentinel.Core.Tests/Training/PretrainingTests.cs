@@ -198,7 +198,7 @@ public sealed class PretrainingTests(TrainedModelFixture trained)
         using (var session = EmbeddingSession.Open(model, new EmbeddingOptions { Threads = 2, OutFile = file, PerPixel = true, BatchSize = 4 }))
         {
             pooled = Enumerable.Range(0, 6).Select(Tiny.Corpus().Create).SelectMany(session.Add).ToList();
-            pooled.AddRange(session.Flush());
+            pooled.AddRange(session.Complete());
         }
 
         var npy = DebianPython.RunScript("read_npy.py", file);
@@ -222,13 +222,41 @@ public sealed class PretrainingTests(TrainedModelFixture trained)
         using (var session = EmbeddingSession.Open(trained.Model, new EmbeddingOptions { Threads = 2, OutFile = file, BatchSize = 5 }))
         {
             objects = Enumerable.Range(0, 12).Select(Tiny.Corpus().Create).SelectMany(session.Add).ToList();
-            objects.AddRange(session.Flush());
+            objects.AddRange(session.Complete());
         }
 
         var npy = DebianPython.RunScript("read_npy.py", file);
 
         Assert.Equal(new[] { 12, 16 }, npy.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
         Assert.Equal(objects.SelectMany(o => o.Vector), npy.GetProperty("values").EnumerateArray().Select(v => (float)v.GetDouble()));
+    }
+
+    [Fact]
+    public void A_session_that_is_not_completed_leaves_no_npy_file()
+    {
+        using var temp = new TempFolder();
+        var file = temp["stopped.npy"];
+        using (var session = EmbeddingSession.Open(trained.Model, new EmbeddingOptions { Threads = 2, OutFile = file, BatchSize = 5 }))
+        {
+            Assert.NotEmpty(Enumerable.Range(0, 7).Select(Tiny.Corpus().Create).SelectMany(session.Add).ToList());
+        }
+
+        // Stopped after a batch had been written: neither the file nor its ids, nor a partial file.
+        Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(file)!, "stopped*"));
+    }
+
+    [Fact]
+    public void An_out_file_in_a_missing_folder_or_that_is_a_folder_is_a_clear_error()
+    {
+        using var temp = new TempFolder();
+        var missing = Assert.Throws<DeepSentinelException>(() => EmbeddingSession.Open(trained.Model, new EmbeddingOptions { OutFile = Path.Combine(temp["nope"], "e.npy") }));
+        Assert.Equal(ErrorIds.ModelWriteFailed, missing.ErrorId);
+        Assert.Contains("does not exist", missing.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(".ids.txt", missing.Message, StringComparison.Ordinal);
+
+        Directory.CreateDirectory(temp["dir.npy"]);
+        var folder = Assert.Throws<DeepSentinelException>(() => EmbeddingSession.Open(trained.Model, new EmbeddingOptions { OutFile = temp["dir.npy"] }));
+        Assert.Contains("is a folder", folder.Message, StringComparison.Ordinal);
     }
 
     [Fact]
