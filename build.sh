@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # DeepSentinel build script for Debian 12 (the project's machines and CI).
 #
-#   ./build.sh          install system packages, build, lay out the module in out/DeepSentinel
-#   ./build.sh demo     the above, then run the main job offline on the built-in demo data
-#   ./build.sh test     the above, then run every test
+#   ./build.sh          install what is missing, build, lay out the module in out/DeepSentinel
+#   ./build.sh demo     the above, then run the main job in pwsh, offline, on the built-in demo data
+#   ./build.sh test     the above, then run every test: xunit (Core) and Pester (the module in pwsh)
 #
-# Idempotent: system packages are installed only when missing.
+# Idempotent: system packages, PowerShell and Pester are installed only when missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -23,6 +23,11 @@ SYSTEM_PACKAGES=(ca-certificates libgdal32 gdal-bin python3-rasterio python3-gda
 # to check its checkpoints and .npy files independently in tests and to run bench/.
 SYSTEM_PACKAGES+=(libtorch-dev cmake make g++ python3-torch python3-numpy)
 NATIVE_OUT="$OUT/native"
+# Real PowerShell, pinned: the module is tested and its main job runs in it. The global tool lands
+# in ~/.dotnet/tools; Pester comes from NuGet as a package download (tests/Module/Pester.proj).
+POWERSHELL_VERSION=7.6.9
+DOTNET_TOOLS="${DOTNET_CLI_HOME:-$HOME}/.dotnet/tools"
+export PATH="$PATH:$DOTNET_TOOLS"
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -39,6 +44,20 @@ install_system_packages() {
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
     fi
     command -v dotnet >/dev/null || { echo "The .NET SDK (dotnet) is required and not on PATH." >&2; exit 1; }
+}
+
+install_powershell() {
+    if [[ "$(pwsh -NoProfile -NoLogo -Command '$PSVersionTable.PSVersion.ToString()' 2>/dev/null)" == "$POWERSHELL_VERSION" ]]; then
+        return
+    fi
+    log "Installing PowerShell $POWERSHELL_VERSION (dotnet global tool)"
+    if dotnet tool list --global | grep -qi '^powershell '; then
+        dotnet tool update --global PowerShell --version "$POWERSHELL_VERSION" >/dev/null
+    else
+        dotnet tool install --global PowerShell --version "$POWERSHELL_VERSION" >/dev/null
+    fi
+    pwsh -NoProfile -NoLogo -Command '$PSVersionTable.PSVersion.ToString()' | grep -qx "$POWERSHELL_VERSION" \
+        || { echo "pwsh $POWERSHELL_VERSION did not install into $DOTNET_TOOLS" >&2; exit 1; }
 }
 
 # The native training engine over libtorch, into out/native (Core copies the .so from there).
@@ -64,18 +83,16 @@ build() {
     cp "$bin"/*.so "$MODULE_OUT/" 2>/dev/null || true
     cp module/DeepSentinel.psd1 module/DeepSentinel.Format.ps1xml "$MODULE_OUT/"
     cp module/en-US/* "$MODULE_OUT/en-US/"
+    log "Compiling cmdlet help (docs/en-US/*.md -> MAML)"
+    pwsh -NoProfile -NonInteractive -File tools/help/Build-MamlHelp.ps1 -ModulePath "$MODULE_OUT"
 }
 
 demo() {
-    log "Main job (offline): synthetic S1+S2 catalog -> matched patch corpus -> read back"
-    if command -v pwsh >/dev/null; then
-        pwsh -NoProfile -File examples/01-search-scenes.ps1 -ModulePath "$MODULE_OUT" -Catalog "$ROOT/examples/demo-catalog"
-        pwsh -NoProfile -File examples/02-build-demo-corpus.ps1 -ModulePath "$MODULE_OUT" -WorkFolder "$OUT/demo"
-    else
-        local runner="tools/DeepSentinel.Demo/bin/$CONFIGURATION/net10.0/DeepSentinel.Demo.dll"
-        dotnet "$runner" search "$ROOT/examples/demo-catalog"
-        dotnet "$runner" demo "$OUT/demo"
-    fi
+    log "Main job (pwsh, offline): demo catalog -> corpus -> CORINE + OSM labels -> pretraining -> embeddings"
+    pwsh -NoProfile -NonInteractive -File examples/01-search-scenes.ps1 -ModulePath "$MODULE_OUT" -Catalog "$ROOT/examples/demo-catalog"
+    pwsh -NoProfile -NonInteractive -File examples/02-build-demo-corpus.ps1 -ModulePath "$MODULE_OUT" -WorkFolder "$OUT/demo"
+    pwsh -NoProfile -NonInteractive -File examples/03-label-corpus.ps1 -ModulePath "$MODULE_OUT" -WorkFolder "$OUT/demo"
+    pwsh -NoProfile -NonInteractive -File examples/04-pretrain-and-embed.ps1 -ModulePath "$MODULE_OUT" -WorkFolder "$OUT/demo"
 }
 
 # Storage emulators the tests start on loopback (Azurite, the GCS emulator): npm packages pinned
@@ -93,30 +110,43 @@ install_test_tools() {
     cp "$tools/package-lock.json" "$tools/node_modules/.deepsentinel-lock"
 }
 
+install_pester() {
+    dotnet restore tests/Module/Pester.proj -nologo -v quiet >/dev/null
+}
+
 run_tests() {
-    log "Running all tests"
+    log "Running all tests: xunit (Core, Cmdlets)"
     local results="$OUT/test-results"
     rm -rf "$results"
+    mkdir -p "$results"
     local status=0
     dotnet test DeepSentinel.sln -c "$CONFIGURATION" --no-build -nologo \
         --logger "trx" --results-directory "$results" --logger "console;verbosity=minimal" || status=$?
-    # One summary line over all test assemblies, in the plain form CI reads.
+    log "Running all tests: Pester (the module in pwsh $POWERSHELL_VERSION)"
+    pwsh -NoProfile -NonInteractive -File tests/Module/Invoke-ModuleTests.ps1 -ModulePath "$MODULE_OUT" -ResultsFolder "$results" || status=$?
+    # One summary line over xunit and Pester, in the plain form CI reads.
     /usr/bin/env python3 - "$results" <<'PY' || true
-import sys, glob, xml.etree.ElementTree as ET
+import sys, glob, json, os, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 passed = failed = skipped = 0
 for f in glob.glob(sys.argv[1] + "/*.trx"):
     c = ET.parse(f).getroot().find("t:ResultSummary/t:Counters", ns)
     passed += int(c.get("passed")); failed += int(c.get("failed")) + int(c.get("error")) + int(c.get("timeout")) + int(c.get("aborted"))
     skipped += int(c.get("notExecuted")) + int(c.get("inconclusive"))
+pester = os.path.join(sys.argv[1], "pester-counts.json")
+if os.path.exists(pester):
+    c = json.load(open(pester))
+    passed += c["passed"]; failed += c["failed"]; skipped += c["skipped"]
+else:
+    failed += 1  # Pester did not report: count the run itself as a failure
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
 PY
     return $status
 }
 
 case "${1:-build}" in
-    build) install_system_packages; build ;;
-    demo) install_system_packages; build; demo ;;
-    test) install_system_packages; build; install_test_tools; run_tests ;;
+    build) install_system_packages; install_powershell; build ;;
+    demo) install_system_packages; install_powershell; build; demo ;;
+    test) install_system_packages; install_powershell; build; install_test_tools; install_pester; run_tests ;;
     *) echo "usage: $0 [build|demo|test]" >&2; exit 2 ;;
 esac

@@ -93,6 +93,21 @@ public sealed class PatchSample : Training.ITrainingPatchProvider
     /// <summary>Label assets and statistics added by Add-CorineLabel / Add-OsmLabel (key to relative path).</summary>
     public Dictionary<string, string> Labels { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Share of each CORINE Land Cover level-3 class in the patch (e.g. 211 -> 0.91), from the STAC
+    /// Item that Add-CorineLabel wrote; empty when the sample has no CLC label. Not stored in the index.
+    /// </summary>
+    [JsonIgnore]
+    public Dictionary<int, double> ClcShares { get; } = [];
+
+    /// <summary>The CLC level-3 class that covers most of the patch, or null without a CLC label.</summary>
+    [JsonIgnore]
+    public int? DominantClc => ClcShares.Count == 0 ? null : ClcShares.MaxBy(s => (s.Value, -s.Key)).Key;
+
+    /// <summary>The name of <see cref="DominantClc"/> in the CLC legend (e.g. "Non-irrigated arable land").</summary>
+    [JsonIgnore]
+    public string? DominantClcName => DominantClc is { } code ? global::DeepSentinel.Core.Labels.ClcLegend.Find(code)?.Name : null;
+
     /// <summary>The S2 time as the default table shows it.</summary>
     [JsonIgnore]
     public string DisplayTime => S2Datetime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);

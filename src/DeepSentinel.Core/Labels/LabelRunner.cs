@@ -220,6 +220,18 @@ internal static class LabelRunner
                 sample.Labels[key] = PatchCorpus.SampleKey(sample.Id, href.StartsWith("./", StringComparison.Ordinal) ? href[2..] : href);
             }
         }
+
+        sample.ClcShares.Clear();
+        if (item["properties"]?["deepsentinel:clc_shares"]?["level3"] is JsonObject shares)
+        {
+            foreach (var (code, share) in shares)
+            {
+                if (int.TryParse(code, NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) && share is JsonValue v && v.TryGetValue<double>(out var value))
+                {
+                    sample.ClcShares[c] = value;
+                }
+            }
+        }
     }
 
     /// <summary>Reads a sample's STAC Item.</summary>

@@ -1,0 +1,105 @@
+# Shared helpers of the module's Pester suites: where the module and the shared fixtures are,
+# temporary folders, and child pwsh processes for cases that may hang or crash.
+Set-StrictMode -Version Latest
+
+$script:Repository = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
+
+function Get-ModulePath {
+    if ($env:DEEPSENTINEL_MODULE) { return $env:DEEPSENTINEL_MODULE }
+    Join-Path $script:Repository 'out' 'DeepSentinel'
+}
+
+# The pwsh of this run: as a dotnet global tool the process is `dotnet`, so take the apphost
+# beside $PSHOME, or the pwsh on PATH.
+function Get-PwshPath {
+    $beside = Join-Path $PSHOME 'pwsh'
+    if (Test-Path $beside) { return $beside }
+    (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
+}
+
+<#
+.SYNOPSIS
+    The shared read-only fixtures (demo catalog with its CLC and OSM sources, a labelled
+    16-sample corpus, a small model), made once per test run by Invoke-ModuleTests.ps1 or, when a
+    suite runs alone, here on first use.
+#>
+function Get-TestFixture {
+    $root = $env:DEEPSENTINEL_TEST_FIXTURES
+    if (-not $root) {
+        $root = Join-Path ([IO.Path]::GetTempPath()) 'deepsentinel-pester-fixtures'
+        $env:DEEPSENTINEL_TEST_FIXTURES = $root
+    }
+    if (-not (Test-Path (Join-Path $root 'ready'))) {
+        New-TestFixture -Root $root
+    }
+    [pscustomobject]@{
+        Root    = $root
+        Demo    = Join-Path $root 'demo'
+        Clc     = Join-Path $root 'demo' 'labels' 'clc2018.tif'
+        Osm     = Join-Path $root 'demo' 'labels' 'osm.osm'
+        Corpus  = Join-Path $root 'corpus'
+        Model   = Join-Path $root 'model'
+    }
+}
+
+function New-TestFixture([string] $Root) {
+    Import-Module (Get-ModulePath)
+    $ProgressPreference = 'SilentlyContinue'
+    New-Item -ItemType Directory -Force $Root | Out-Null
+    $demo = New-DemoCatalog (Join-Path $Root 'demo')
+    $corpus = Join-Path $Root 'corpus'
+    New-PatchSample $corpus -Catalog (Join-Path $Root 'demo') -Start 2019-08-01 -End 2019-08-20 -Count 16 -Seed 1 | Out-Null
+    Get-PatchSample $corpus | Add-CorineLabel $demo.ClcPath | Add-OsmLabel $demo.OsmPath | Out-Null
+    Get-PatchSample $corpus | Start-Pretraining (Join-Path $Root 'model') -Epochs 1 -BatchSize 8 -EmbeddingDimension 16 | Out-Null
+    Set-Content (Join-Path $Root 'ready') 'ok'
+}
+
+function New-TestFolder([string] $Prefix = 'ds-pester-') {
+    $path = Join-Path ([IO.Path]::GetTempPath()) ($Prefix + [guid]::NewGuid().ToString('N').Substring(0, 12))
+    New-Item -ItemType Directory $path | Out-Null
+    $path
+}
+
+<#
+.SYNOPSIS
+    Runs a script in a child pwsh with the module imported, with a time limit: a hang or a native
+    crash fails the test instead of the whole run. Returns ExitCode, TimedOut, Output and Error.
+#>
+function Invoke-ChildPwsh {
+    param(
+        [Parameter(Mandatory)] [string] $Script,
+        [int] $TimeoutSeconds = 120,
+        [string] $WorkingDirectory = (Get-Location).Path
+    )
+    $prelude = "`$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'SilentlyContinue'; Import-Module '$(Get-ModulePath)'`n"
+    $info = [Diagnostics.ProcessStartInfo]::new((Get-PwshPath))
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', ($prelude + $Script)) { $info.ArgumentList.Add($a) }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.WorkingDirectory = $WorkingDirectory
+    $info.Environment['NO_COLOR'] = '1'
+    $process = [Diagnostics.Process]::Start($info)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    $timedOut = -not $process.WaitForExit($TimeoutSeconds * 1000)
+    if ($timedOut) { $process.Kill($true); $process.WaitForExit() }
+    [pscustomobject]@{
+        ExitCode = $process.ExitCode
+        TimedOut = $timedOut
+        Output   = $stdout.Result
+        Error    = $stderr.Result
+    }
+}
+
+<#
+.SYNOPSIS
+    Starts a script in a new runspace with the module imported; the caller stops it with
+    $handle.PowerShell.Stop() (what Ctrl+C does) and disposes it.
+#>
+function Start-TestRunspace([string] $Script) {
+    $ps = [powershell]::Create()
+    $null = $ps.AddScript("`$ProgressPreference = 'SilentlyContinue'; Import-Module '$(Get-ModulePath)'`n" + $Script)
+    [pscustomobject]@{ PowerShell = $ps; Async = $ps.BeginInvoke() }
+}
+
+Export-ModuleMember -Function Get-ModulePath, Get-PwshPath, Get-TestFixture, New-TestFolder, Invoke-ChildPwsh, Start-TestRunspace
