@@ -27,9 +27,9 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Sentinel', 'Sentinel-1', 'Sentinel-2', 'STAC', 'RemoteSensing', 'EarthObservation', 'MachineLearning')
-            LicenseUri   = ''
-            ProjectUri   = ''
-            ReleaseNotes = 'Get-SentinelScene: STAC scene search across Planetary Computer, Earth Search, Copernicus Data Space, any STAC API and static catalogs.'
+            ReleaseNotes = @'
+0.1.0: tested in real PowerShell (pwsh 7.6, Pester). Get-SentinelScene (STAC search: Planetary Computer, Earth Search, Copernicus Data Space, any STAC API, static catalogs); New-PatchSample / Get-PatchSample (matched Sentinel-1 + Sentinel-2 patch corpora, resumable, sharded); Add-CorineLabel / Add-OsmLabel; Copy-Corpus (local, Azure Blob Storage, Google Cloud Storage); Start-Pretraining / Get-Embedding / Import-EmbeddingModel (self-supervised encoders on libtorch); New-DemoCatalog (offline demo data with CLC and OSM label sources). Full help: Get-Help <cmdlet> -Full, about_DeepSentinel.
+'@
         }
     }
 }

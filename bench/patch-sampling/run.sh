@@ -11,7 +11,7 @@ N=${1:-120}
 WORK=${BENCH_WORK:-/tmp/deepsentinel-bench}
 mkdir -p "$WORK"
 CONFIGURATION=Release ./build.sh build >/dev/null
-RUNNER="dotnet tools/DeepSentinel.Demo/bin/Release/net10.0/DeepSentinel.Demo.dll"
+RUNNER="dotnet bench/patch-sampling/DeepSentinel.PatchBench/bin/Release/net10.0/DeepSentinel.PatchBench.dll"
 START=2019-08-01T00:00:00Z
 END=2019-08-12T00:00:00Z
 

@@ -1,0 +1,148 @@
+# New-DemoCatalog, New-PatchSample, Get-PatchSample and Copy-Corpus in real pwsh: the pipelines,
+# -WhatIf, early stop, empty input, errors with stable ids, -Confirm without a console, and a
+# corpus build killed with SIGKILL and rerun.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    Import-Module (Get-ModulePath) -Force
+    $fixture = Get-TestFixture
+    $ProgressPreference = 'SilentlyContinue'
+    $window = @{ Start = '2019-08-01'; End = '2019-08-20' }
+}
+
+Describe 'New-DemoCatalog' {
+    It 'reuses a complete catalog and names its label sources' {
+        $demo = New-DemoCatalog $fixture.Demo
+        $demo | Should -BeOfType DeepSentinel.Core.Demo.DemoCatalog
+        $demo.Reused | Should -BeTrue
+        $demo.S2Scenes | Should -Be 8
+        $demo.ClcPath | Should -Exist
+        $demo.OsmPath | Should -Exist
+        # The CLC source is a real GeoTIFF in EPSG:3035 with CLC level-3 codes (gdalinfo reads it).
+        $info = & gdalinfo -json -mm $demo.ClcPath | ConvertFrom-Json -AsHashtable
+        $info.coordinateSystem.wkt | Should -Match 'LAEA|Lambert_Azimuthal|3035'
+        $info.bands[0].computedMin | Should -BeGreaterOrEqual 111
+        $info.bands[0].computedMax | Should -BeLessOrEqual 523
+    }
+
+    It '-WhatIf writes nothing' {
+        $folder = Join-Path (New-TestFolder) 'c'
+        New-DemoCatalog $folder -WhatIf | Should -BeNullOrEmpty
+        $folder | Should -Not -Exist
+    }
+}
+
+Describe 'New-PatchSample and Get-PatchSample' {
+    It 'Get-SentinelScene | New-PatchSample: scenes bind by value' {
+        $folder = Join-Path (New-TestFolder) 'corpus'
+        $scenes = Get-SentinelScene -Catalog $fixture.Demo @window
+        $out = $scenes | New-PatchSample $folder -Count 3 -Seed 5
+        $out.Count | Should -Be 3
+        $out | ForEach-Object { $_ | Should -BeOfType DeepSentinel.Core.Corpus.PatchSample }
+        (Get-PatchSample $folder).Id | Should -Be $out.Id
+    }
+
+    It 'empty pipeline input is a clear NoScenesAvailable error' {
+        { @() | New-PatchSample (Join-Path (New-TestFolder) 'corpus') -Count 2 } |
+            Should -Throw -ErrorId 'NoScenesAvailable,DeepSentinel.Cmdlets.Commands.NewPatchSampleCommand'
+    }
+
+    It '-WhatIf plans samples and writes none' {
+        $folder = Join-Path (New-TestFolder) 'corpus'
+        New-PatchSample $folder -Catalog $fixture.Demo @window -Count 2 -WhatIf | Should -BeNullOrEmpty
+        Join-Path $folder 'samples' | Should -Not -Exist
+    }
+
+    It 'New-PatchSample | Select-Object -First 1 stops the build early' {
+        $folder = Join-Path (New-TestFolder) 'corpus'
+        $first = New-PatchSample $folder -Catalog $fixture.Demo @window -Count 16 -Seed 1 | Select-Object -First 1
+        $first.Id | Should -Be 'ds00000007_31UEQ_20190806'
+        @(Get-ChildItem (Join-Path $folder 'samples') -Directory).Count | Should -BeLessThan 16
+    }
+
+    It 'Get-PatchSample streams a corpus, stops at Select-Object -First 1, binds -Path by property name' {
+        (Get-PatchSample $fixture.Corpus).Count | Should -Be 16
+        (Get-PatchSample $fixture.Corpus | Select-Object -First 1).Id | Should -Be 'ds00000007_31UEQ_20190806'
+        ([pscustomobject]@{ Path = $fixture.Corpus } | Get-PatchSample).Count | Should -Be 16
+    }
+
+    It 'the default table view shows whole coordinates' {
+        $text = Get-PatchSample $fixture.Corpus | Select-Object -First 2 | Format-Table | Out-String -Width 120
+        $text | Should -Match '48\.8384'
+        $text | Should -Not -Match '…'
+    }
+
+    It 'a mistyped corpus is CorpusNotFound, as a terminating error with its category' {
+        $e = { Get-PatchSample (Join-Path (New-TestFolder) 'nope') } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -Be 'CorpusNotFound,DeepSentinel.Cmdlets.Commands.GetPatchSampleCommand'
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'a bad parameter value is caught by PowerShell binding, before any work' {
+        { New-PatchSample ./x -Catalog $fixture.Demo @window -Count 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,DeepSentinel.Cmdlets.Commands.NewPatchSampleCommand'
+    }
+}
+
+Describe 'A corpus build killed with SIGKILL and rerun' {
+    It 'killed after <KillAfter> accepted samples, it completes to the uninterrupted corpus' -ForEach @(@{ KillAfter = 1 }, @{ KillAfter = 4 }) {
+        $folder = New-TestFolder
+        $killed = Join-Path $folder 'killed'
+        $reference = Join-Path $folder 'reference'
+        $build = "New-PatchSample '{0}' -Catalog '$($fixture.Demo)' -Start 2019-08-01 -End 2019-08-15 -Count 8 -Seed 7 -ThrottleLimit 2 -MaxNoData 5"
+        $info = [Diagnostics.ProcessStartInfo]::new((Get-PwshPath))
+        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ProgressPreference = 'SilentlyContinue'; Import-Module '$(Get-ModulePath)'; $($build -f $killed) | Out-Null") { $info.ArgumentList.Add($a) }
+        $info.RedirectStandardError = $true
+        $process = [Diagnostics.Process]::Start($info)
+        $journal = Join-Path $killed 'journal'
+        $deadline = [DateTime]::UtcNow.AddSeconds(120)
+        while (-not $process.HasExited -and @(Get-ChildItem $journal -Filter '*.accepted.json' -ErrorAction SilentlyContinue).Count -lt $KillAfter) {
+            [DateTime]::UtcNow | Should -BeLessThan $deadline
+            Start-Sleep -Milliseconds 10
+        }
+        $process.HasExited | Should -BeFalse -Because 'it must be killed mid-run'
+        $process.Kill($true)
+        $process.WaitForExit()
+
+        # Whatever the kill interrupted, every file under a final name is whole (GDAL reads each
+        # GeoTIFF as a COG) and every finished Item has all its files.
+        foreach ($tif in Get-ChildItem (Join-Path $killed 'samples') -Recurse -Filter '*.tif') {
+            (& gdalinfo -json $tif.FullName | ConvertFrom-Json -AsHashtable).metadata.IMAGE_STRUCTURE.LAYOUT | Should -Be 'COG'
+        }
+        foreach ($item in Get-ChildItem (Join-Path $killed 'samples') -Recurse -Filter 'item.json') {
+            foreach ($f in 's2.tif', 's1.tif', 'scl.tif', 's2.png', 's1.png') { Join-Path $item.DirectoryName $f | Should -Exist }
+        }
+
+        $resumed = Invoke-Expression ($build -f $killed)
+        $uninterrupted = Invoke-Expression ($build -f $reference)
+        $resumed.Count | Should -Be 8
+        @($resumed.Id | Select-Object -Unique).Count | Should -Be 8
+        (Get-PatchSample $killed).Id | Should -Be (Get-PatchSample $reference).Id
+        ($resumed.Id | Sort-Object) | Should -Be ($uninterrupted.Id | Sort-Object)
+        $id = $uninterrupted[0].Id
+        (Get-FileHash (Join-Path $killed 'samples' $id 's2.tif')).Hash | Should -Be (Get-FileHash (Join-Path $reference 'samples' $id 's2.tif')).Hash
+    }
+}
+
+Describe 'Copy-Corpus' {
+    It 'copies a corpus (binding -Path by property name), resumably, and Get-PatchSample reads the copy' {
+        $destination = Join-Path (New-TestFolder) 'copy'
+        $result = [pscustomobject]@{ Path = $fixture.Corpus } | Copy-Corpus -Destination $destination
+        $result | Should -BeOfType DeepSentinel.Core.Storage.CorpusCopyResult
+        (Get-PatchSample $destination).Id | Should -Be (Get-PatchSample $fixture.Corpus).Id
+        $again = Copy-Corpus $fixture.Corpus $destination
+        $again.Copied | Should -Be 0
+    }
+
+    It '-WhatIf copies nothing' {
+        $destination = Join-Path (New-TestFolder) 'copy'
+        Copy-Corpus $fixture.Corpus $destination -WhatIf | Out-Null
+        Get-ChildItem -Recurse -File $destination -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It '-Confirm without a console fails clearly instead of hanging (it deadlocked with parallel workers)' {
+        $destination = Join-Path (New-TestFolder) 'copy'
+        $r = Invoke-ChildPwsh -TimeoutSeconds 60 -Script "Copy-Corpus '$($fixture.Corpus)' '$destination' -Confirm"
+        $r.TimedOut | Should -BeFalse
+        $r.ExitCode | Should -Not -Be 0
+        $r.Error + $r.Output | Should -Match 'NonInteractive|prompt|interactive'
+    }
+}
