@@ -58,8 +58,9 @@ Describe 'Start-Pretraining' {
         $model = Get-PatchSample $fixture.Corpus | Start-Pretraining $folder -BatchSize 8 -MaxSteps 2 -Epochs 5 -EmbeddingDimension 8
         $model.Steps | Should -Be 2
         $model.Epochs | Should -Be 1
-        $again = Get-PatchSample $fixture.Corpus | Start-Pretraining $folder -BatchSize 8 -Epochs 1 -Resume
+        $again = Get-PatchSample $fixture.Corpus | Start-Pretraining $folder -BatchSize 8 -Epochs 1 -Resume -WarningVariable warn -WarningAction SilentlyContinue
         $again.Steps | Should -Be 2
+        "$warn" | Should -Match 'already trained 1 epochs.*nothing was trained'
     }
 
     It '-WhatIf trains nothing and creates no folder' {

@@ -38,7 +38,10 @@ public sealed class PretrainingService(TimeProvider? time = null)
         {
             if (epoch >= options.Epochs || (options.MaxSteps is { } max && model.Step >= max))
             {
-                reporter.Verbose($"{folder.Path} has already reached {epoch} epochs and {model.Step} steps: nothing to do.");
+                // Said as a warning: a user who asked for more training must learn that none happened.
+                reporter.Warning(options.MaxSteps is { } limit && model.Step >= limit
+                    ? $"{folder.Path} has already taken {model.Step} steps (-MaxSteps {limit}): nothing was trained. Raise -MaxSteps to train further."
+                    : $"{folder.Path} has already trained {epoch} epochs (-Epochs counts all runs of the folder): nothing was trained. Raise -Epochs to train further.");
                 return EmbeddingModel.Import(folder.Path);
             }
 
@@ -172,7 +175,7 @@ public sealed class PretrainingService(TimeProvider? time = null)
 
         if (card.Method != options.Method || card.Encoder != options.Encoder || card.Sensors != options.Sensors)
         {
-            reporter.Warning($"{folder.Path} holds a {card.Method} {card.Encoder} ({card.Sensors}) model; it is resumed as it is and the method, encoder and sensor options are ignored.");
+            reporter.Warning($"{folder.Path} holds a {card.Method} {card.Encoder} ({card.Sensors}, {card.EmbeddingDimension}-d) model; it is resumed as it is and the method, encoder and sensor options are ignored.");
         }
 
         var model = TorchModel.Load(folder.Resolve(latest.Checkpoint), optimizer, options.Device);
