@@ -26,6 +26,17 @@ Describe 'Add-CorineLabel and Add-OsmLabel' {
         Get-ChildItem -Force $corpus -Filter '.staging-labels' | Where-Object { $_.GetFileSystemInfos().Count -gt 0 } | Should -BeNullOrEmpty
     }
 
+    It 'streams: New-PatchSample | Add-CorineLabel labels while sampling goes on (it waited for the end of the input)' {
+        $events = [System.Collections.Generic.List[string]]::new()
+        $corpus = Join-Path (New-TestFolder) 'corpus'
+        New-PatchSample $corpus -Catalog $fixture.Demo -Start 2019-08-01 -End 2019-08-20 -Count 8 -Seed 1 -ThrottleLimit 1 |
+            ForEach-Object { $events.Add('new'); $_ } |
+            Add-CorineLabel $fixture.Clc |
+            ForEach-Object { $events.Add('labelled') }
+        $events.Count | Should -Be 16
+        $events.IndexOf('labelled') | Should -BeLessThan $events.LastIndexOf('new')
+    }
+
     It 'labelled samples pass through a rerun unchanged, without -Force' {
         $before = (Get-Item (Join-Path $fixture.Corpus 'samples' 'ds00000007_31UEQ_20190806' 'clc.tif')).LastWriteTimeUtc
         $out = Get-PatchSample $fixture.Corpus | Add-CorineLabel $fixture.Clc

@@ -17,6 +17,8 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     private const int QueueCapacity = 256;
     private CancellationTokenSource? _cancellation;
     private BlockingCollection<Posted>? _queue;
+    private volatile bool _draining;
+    private volatile bool _stopped;
     private bool _disposed;
     private bool _inputResolved;
 
@@ -160,28 +162,37 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         var queue = _queue;
         if (queue is null)
         {
-            // Called on the pipeline thread outside Run (e.g. from a synchronous override).
+            // Called on the pipeline thread before any Run (e.g. from a synchronous override).
             action();
             return;
         }
 
+        // The queue lives as long as the cmdlet: work a Run started in the background (a label
+        // run fed record by record) posts between Runs too, and the next Run drains it. A full
+        // queue slows the worker down; only when no Run will drain it again (the pipeline has
+        // stopped) is the item dropped.
+        var posted = new Posted(action, whenStopped, null);
         try
         {
-            // The pipeline thread drains the queue until the worker ends, even after the
-            // pipeline stopped, so a full queue only slows the worker down; it never blocks it.
-            queue.Add(new Posted(action, whenStopped));
+            while (!queue.TryAdd(posted, 50))
+            {
+                if (!_draining && (_stopped || CancelToken.IsCancellationRequested))
+                {
+                    return;
+                }
+            }
         }
-        catch (InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
         {
-            // Adding was completed: the worker has ended and this came from a stray thread.
+            // The cmdlet is gone: nobody is listening.
         }
     }
 
     private void Run(Func<CancellationToken, Task> work)
     {
         var token = CancelToken;
-        using var queue = new BlockingCollection<Posted>(QueueCapacity);
-        _queue = queue;
+        var queue = _queue ??= new BlockingCollection<Posted>(QueueCapacity);
+        var end = new object();
         var worker = Task.Run(async () =>
         {
             try
@@ -190,16 +201,28 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
             }
             finally
             {
-                queue.CompleteAdding();
+                // The pipeline thread drains until it sees this, so the Add cannot block for good.
+                queue.Add(new Posted(null, null, end), CancellationToken.None);
             }
         });
 
         ExceptionDispatchInfo? pipelineFailure = null;
+        _draining = true;
         try
         {
             foreach (var posted in queue.GetConsumingEnumerable())
             {
-                if (pipelineFailure is not null)
+                if (ReferenceEquals(posted.EndOf, end))
+                {
+                    break;
+                }
+
+                if (posted.Action is null)
+                {
+                    continue;
+                }
+
+                if (_stopped)
                 {
                     // The pipeline has stopped: objects and progress have nowhere to go, but what
                     // the user must still be told (a warning such as "stopped at step N") goes to
@@ -219,6 +242,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
                     // cannot be shown (-Confirm under -NonInteractive). Stop the worker, keep
                     // draining until it ends, then rethrow.
                     pipelineFailure = ExceptionDispatchInfo.Capture(ex);
+                    _stopped = true;
                     _cancellation?.Cancel();
                     posted.RunStopped();
                 }
@@ -226,6 +250,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         }
         finally
         {
+            _draining = false;
             try
             {
                 worker.Wait(CancellationToken.None);
@@ -234,8 +259,6 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
             {
                 // Observed below (and secondary to a pipeline failure).
             }
-
-            _queue = null;
         }
 
         pipelineFailure?.Throw();
@@ -258,7 +281,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    private readonly record struct Posted(Action Action, Action? WhenStopped)
+    private readonly record struct Posted(Action? Action, Action? WhenStopped, object? EndOf)
     {
         public void RunStopped()
         {

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Threading.Channels;
 using DeepSentinel.Core.Corpus;
 using DeepSentinel.Core.Labels;
 
@@ -17,9 +18,11 @@ public abstract class LabelCmdlet : StorageCmdlet
     /// <summary>A whole corpus.</summary>
     public const string CorpusSet = "Corpus";
 
-    private readonly List<PatchSample> _samples = [];
+    private const int InputCapacity = 64;
+    private readonly Channel<PatchSample> _input = Channel.CreateBounded<PatchSample>(new BoundedChannelOptions(InputCapacity) { SingleReader = true, SingleWriter = true });
     private string? _corpus;
     private Core.Storage.StorageOptions? _storage;
+    private Task? _run;
 
     /// <summary>Samples.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet, HelpMessage = "Patch samples from New-PatchSample or Get-PatchSample to label.")]
@@ -52,20 +55,76 @@ public abstract class LabelCmdlet : StorageCmdlet
     /// <inheritdoc />
     protected sealed override void ResolveInput()
     {
+        if (_storage is not null)
+        {
+            return;
+        }
+
         ResolveSource();
         _corpus = ParameterSetName == CorpusSet ? ResolveLocation(Corpus) : null;
         _storage = ResolveStorageOptions();
-        _samples.AddRange(InputObject.Where(s => s is not null));
+    }
+
+    /// <inheritdoc />
+    protected sealed override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        if (_corpus is not null)
+        {
+            return;
+        }
+
+        // Piped samples stream: the label run starts with the first record and labels while
+        // upstream (e.g. New-PatchSample) still produces; the bounded channel holds it back when
+        // labelling is slower. Its output is drained on the pipeline thread by every Run.
+        _run ??= Task.Run(() => LabelStreamAsync(_input.Reader.ReadAllAsync(cancellationToken), cancellationToken), CancellationToken.None);
+        foreach (var sample in InputObject)
+        {
+            if (sample is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                await _input.Writer.WriteAsync(sample, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ChannelClosedException)
+            {
+                // The run ended early (a bad source): its own error is the one to report.
+                await _run.ConfigureAwait(false);
+                throw;
+            }
+        }
     }
 
     /// <inheritdoc />
     protected sealed override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
-        var samples = _corpus is not null ? LabelService.ReadCorpus(_corpus, Reporter, cancellationToken, _storage) : LabelService.FromList(_samples);
-        var options = new LabelRunOptions { Force = Force.IsPresent, ThrottleLimit = ThrottleLimit, Storage = _storage };
-        await foreach (var sample in LabelAsync(samples, options, cancellationToken).ConfigureAwait(false))
+        _input.Writer.TryComplete();
+        if (_corpus is not null)
         {
-            Emit(sample);
+            await LabelStreamAsync(LabelService.ReadCorpus(_corpus, Reporter, cancellationToken, _storage), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // No input at all still opens the source once, so a bad -Path is reported.
+        await (_run ?? LabelStreamAsync(_input.Reader.ReadAllAsync(cancellationToken), cancellationToken)).ConfigureAwait(false);
+    }
+
+    private async Task LabelStreamAsync(IAsyncEnumerable<PatchSample> samples, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var options = new LabelRunOptions { Force = Force.IsPresent, ThrottleLimit = ThrottleLimit, Storage = _storage };
+            await foreach (var sample in LabelAsync(samples, options, cancellationToken).ConfigureAwait(false))
+            {
+                Emit(sample);
+            }
+        }
+        finally
+        {
+            // A run that ended early must not leave the pipeline thread waiting to write into it.
+            _input.Writer.TryComplete();
         }
     }
 }
