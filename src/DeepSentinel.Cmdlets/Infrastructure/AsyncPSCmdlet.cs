@@ -10,7 +10,9 @@ namespace DeepSentinel.Cmdlets.Infrastructure;
 /// Base for cmdlets whose work is asynchronous Core code. The work runs on a worker task with a
 /// CancellationToken that StopProcessing (Ctrl+C) cancels; everything it wants to say to the
 /// pipeline (objects, errors, verbose, warnings, progress, ShouldProcess questions) is posted to a
-/// queue that the pipeline thread drains, because only that thread may call Write* methods.
+/// queue that the pipeline thread drains, because only that thread may call Write* methods. The
+/// queue lives as long as the cmdlet, so work that one record starts in the background (a stream
+/// fed record by record) can post between records; every Begin/Process/End step drains it.
 /// </summary>
 public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
 {

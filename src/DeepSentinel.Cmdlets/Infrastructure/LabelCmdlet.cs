@@ -127,4 +127,25 @@ public abstract class LabelCmdlet : StorageCmdlet
             _input.Writer.TryComplete();
         }
     }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _run is { IsCompleted: false } run)
+        {
+            // Stopped mid-stream (Ctrl+C, Select-Object -First): the run has been cancelled; let
+            // it close its GDAL handles and delete its temporary files before the cmdlet goes.
+            _input.Writer.TryComplete();
+            try
+            {
+                run.Wait(TimeSpan.FromSeconds(60));
+            }
+            catch (AggregateException)
+            {
+                // Its failure was reported, or does not matter any more.
+            }
+        }
+
+        base.Dispose(disposing);
+    }
 }
