@@ -26,11 +26,11 @@ $area = @{ BoundingBox = 1.5, 48.4, 3.5, 49.5; Start = '2019-08-01'; End = '2019
 
 # Sentinel-2 with at most 30 % cloud, newest first.
 $optical = Get-SentinelScene -Catalog $Catalog @area -Mission S2 -MaxCloudCover 30
-$optical | Sort-Object Datetime -Descending | Format-Table
+$optical | Sort-Object Datetime -Descending | Format-Table | Out-String -Width 120
 
 # Sentinel-1 that acquired both VV and VH, grouped by pass direction.
 $radar = Get-SentinelScene -Catalog $Catalog @area -Mission S1 -Polarization VV, VH
-$radar | Group-Object OrbitState | Format-Table Count, Name
+$radar | Group-Object OrbitState | Format-Table Count, Name | Out-String
 
 # For every optical scene, the radar scenes acquired within 3 days of it.
 foreach ($s2 in $optical) {

@@ -32,9 +32,10 @@ New-DemoCatalog $catalog | Format-Table
 New-PatchSample $corpus -Catalog $catalog -Start 2019-08-01 -End 2019-08-20 -Count $Count -Seed 1 |
     Format-Table
 
-Get-PatchSample $corpus | Measure-Object | Select-Object Count
+'{0} samples in the corpus' -f (Get-PatchSample $corpus | Measure-Object).Count
 
 # The five clearest patches, and where their files are.
 Get-PatchSample $corpus |
     Sort-Object CloudFraction |
-    Select-Object -First 5 Id, DaysApart, @{ n = 'S2'; e = { $_.AssetLocation('s2') } }
+    Select-Object -First 5 Id, DaysApart, @{ n = 'S2'; e = { $_.AssetLocation('s2') } } |
+    Format-Table -AutoSize | Out-String -Width 160

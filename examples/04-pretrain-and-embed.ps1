@@ -40,10 +40,16 @@ $model | Format-List Name, Method, Encoder, Sensors, EmbeddingDimension, Steps, 
 $embeddings = Get-PatchSample $corpus | Get-Embedding -Model $model -OutFile $npy
 '{0} embeddings of {1} dimensions in {2}' -f $embeddings.Count, $embeddings[0].Dimension, $npy
 
-# Nearest neighbour of each patch by cosine similarity, and whether the two share their dominant
-# CORINE class (03-label-corpus.ps1 labelled them).
+# Nearest neighbour of each patch by cosine similarity of the mean-centred embeddings (a barely
+# trained encoder maps every patch near one point; centring shows how it orders them), and whether
+# the two share their dominant CORINE class (03-label-corpus.ps1 labelled them).
 $samples = @{}
 Get-PatchSample $corpus | ForEach-Object { $samples[$_.Id] = $_ }
+$dimension = $embeddings[0].Dimension
+$mean = [float[]]::new($dimension)
+foreach ($e in $embeddings) { for ($i = 0; $i -lt $dimension; $i++) { $mean[$i] += $e.Vector[$i] / $embeddings.Count } }
+$centred = @{}
+foreach ($e in $embeddings) { $centred[$e.SampleId] = [float[]]@(for ($i = 0; $i -lt $dimension; $i++) { $e.Vector[$i] - $mean[$i] }) }
 function Get-Cosine([float[]] $a, [float[]] $b) {
     $dot = 0.0; $na = 0.0; $nb = 0.0
     for ($i = 0; $i -lt $a.Length; $i++) { $dot += $a[$i] * $b[$i]; $na += $a[$i] * $a[$i]; $nb += $b[$i] * $b[$i] }
@@ -51,7 +57,7 @@ function Get-Cosine([float[]] $a, [float[]] $b) {
 }
 $pairs = foreach ($e in $embeddings) {
     $best = $embeddings | Where-Object SampleId -ne $e.SampleId |
-        ForEach-Object { [pscustomobject]@{ Id = $_.SampleId; Similarity = Get-Cosine $e.Vector $_.Vector } } |
+        ForEach-Object { [pscustomobject]@{ Id = $_.SampleId; Similarity = Get-Cosine $centred[$e.SampleId] $centred[$_.SampleId] } } |
         Sort-Object Similarity -Descending | Select-Object -First 1
     [pscustomobject]@{
         Sample     = $e.SampleId
@@ -62,7 +68,10 @@ $pairs = foreach ($e in $embeddings) {
     }
 }
 $pairs | Format-Table -AutoSize | Out-String -Width 160
-'Nearest neighbour shares the dominant CLC class for {0} of {1} patches.' -f @($pairs | Where-Object 'Same CLC').Count, $pairs.Count
+# Chance level: how many would agree if each patch's neighbour were another patch drawn at random.
+$n = $pairs.Count
+$chance = ($samples.Values | Group-Object DominantClc | ForEach-Object { $_.Count * ($_.Count - 1) / ($n - 1) } | Measure-Object -Sum).Sum
+'Nearest neighbour shares the dominant CLC class for {0} of {1} patches (a random neighbour would for {2:0.0}).' -f @($pairs | Where-Object 'Same CLC').Count, $n, $chance
 
 # The picture: each patch's true-colour quicklook beside its nearest neighbour's, four pairs a
 # row, as one PNG (a GDAL VRT over the samples' s2.png files, rendered by gdal_translate).
