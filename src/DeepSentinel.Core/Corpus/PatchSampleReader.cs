@@ -36,7 +36,10 @@ public sealed class PatchSampleReader
             }
             catch (DeepSentinelException ex)
             {
+                // A sample whose Item is gone or unreadable (a deleted or damaged sample folder)
+                // is that sample's error, and is not passed on as if it were whole.
                 reporter.Error(ex);
+                continue;
             }
 
             yield return sample;
@@ -48,7 +51,7 @@ public sealed class PatchSampleReader
 
         foreach (var missing in wanted ?? [])
         {
-            reporter.Error(new DeepSentinelException(ErrorIds.StorageObjectNotFound, ErrorKind.ObjectNotFound, $"The corpus {corpus} has no sample '{missing}'.", missing));
+            reporter.Error(new DeepSentinelException(ErrorIds.SampleNotFound, ErrorKind.ObjectNotFound, $"The corpus {corpus} has no sample '{missing}'.", missing));
         }
     }
 }

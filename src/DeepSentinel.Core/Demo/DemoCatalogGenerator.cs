@@ -87,7 +87,23 @@ public sealed class DemoCatalogGenerator
     private const string Fingerprint = "deepsentinel:demo";
 
     /// <summary>Writes the catalog, or reuses an identical one.</summary>
+    /// <exception cref="DeepSentinelException"><see cref="ErrorIds.StorageWriteFailed"/> when the destination cannot be written.</exception>
     public DemoCatalog Generate(DemoCatalogOptions options, IOperationReporter reporter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            return GenerateCore(options, reporter, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A destination that is a file, lies below a file, or is read-only.
+            throw new DeepSentinelException(ErrorIds.StorageWriteFailed, ex is UnauthorizedAccessException ? ErrorKind.PermissionDenied : ErrorKind.WriteError,
+                $"Cannot write the demo catalog to {options.Destination}: {ex.Message} Choose a folder you can write to.", options.Destination, ex);
+        }
+    }
+
+    private DemoCatalog GenerateCore(DemoCatalogOptions options, IOperationReporter reporter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         reporter ??= NullReporter.Instance;

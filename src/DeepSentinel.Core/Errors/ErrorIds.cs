@@ -57,6 +57,8 @@ public static class ErrorIds
     public const string CorpusEntryInvalid = "CorpusEntryInvalid";
     /// <summary>No corpus (no corpus.json) at the given location.</summary>
     public const string CorpusNotFound = "CorpusNotFound";
+    /// <summary>A corpus has no sample of the id asked for (Get-PatchSample -Id).</summary>
+    public const string SampleNotFound = "SampleNotFound";
     /// <summary>No scenes to match: the catalog, API or pipeline gave no usable Sentinel-1 or Sentinel-2 scenes.</summary>
     public const string NoScenesAvailable = "NoScenesAvailable";
     /// <summary>A sample could not be built (its reason is in the message); the run goes on.</summary>
@@ -102,7 +104,6 @@ public static class ErrorIds
     public const string TrainingFailed = "TrainingFailed";
     /// <summary>The corpus held no usable patch.</summary>
     public const string CorpusEmpty = "CorpusEmpty";
-
     /// <summary>The patches lack the sensor the model takes (e.g. -Sensor S1 on Sentinel-2-only patches).</summary>
     public const string SensorDataMissing = "SensorDataMissing";
     /// <summary>A model folder already holds a model and -Resume was not given.</summary>

@@ -202,7 +202,7 @@ public sealed class ResilientHttpClient
             return new DeepSentinelException(
                 ErrorIds.ServerUnavailable,
                 ErrorKind.ResourceUnavailable,
-                $"The server at {target} kept answering HTTP {(int)s} ({s}) {tries}; {reason}. It may be throttling or down: try again later or lower -ThrottleLimit.",
+                $"The server at {target} kept answering HTTP {(int)s} ({s}) {tries}; {reason}. It may be throttling or down: try again later, or with fewer parallel requests (-ThrottleLimit, where the command has one).",
                 target);
         }
 

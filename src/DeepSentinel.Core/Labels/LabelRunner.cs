@@ -296,7 +296,13 @@ internal static class LabelRunner
                     catch (Exception ex)
                     {
                         Interlocked.Increment(ref counters.Failed);
-                        reporter.Error(new DeepSentinelException(ErrorIds.LabelFailed, ErrorKind.NotSpecified, $"Sample {next.Sample.Id}: labelling failed: {ex.Message}", next.Sample.Id, ex));
+                        var kind = ex switch
+                        {
+                            UnauthorizedAccessException => ErrorKind.PermissionDenied,
+                            IOException => ErrorKind.WriteError,
+                            _ => ErrorKind.NotSpecified,
+                        };
+                        reporter.Error(new DeepSentinelException(ErrorIds.LabelFailed, kind, $"Sample {next.Sample.Id}: labelling failed: {ex.Message} Nothing was written for it.", next.Sample.Id, ex));
                     }
                 }
             }

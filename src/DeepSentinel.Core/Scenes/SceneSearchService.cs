@@ -183,7 +183,7 @@ public sealed class SceneSearchService
     {
         try
         {
-            var scene = StacItemReader.Read(feature, location, provider, fallbackCollection, out var skipReason);
+            var scene = StacItemReader.Read(feature, location, provider, fallbackCollection, out var skipReason, reporter.Warning);
             if (scene is null)
             {
                 reporter.Verbose($"Skipped {skipReason}.");

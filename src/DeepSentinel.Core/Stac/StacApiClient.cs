@@ -34,12 +34,26 @@ internal sealed class StacApiClient
     public StacApiClient(ResilientHttpClient http, Uri root, IReadOnlyDictionary<string, string> headers, IOperationReporter reporter)
     {
         _http = http;
-        Root = root.AbsoluteUri.EndsWith('/') ? root : new Uri(root.AbsoluteUri + "/");
+        Root = WithTrailingSlash(root);
         _headers = headers;
         _reporter = reporter;
     }
 
     public Uri Root { get; }
+
+    // The root's path gets the trailing slash that relative links resolve against; a query string
+    // stays as it is (appending to AbsoluteUri would add the slash to its last value).
+    internal static Uri WithTrailingSlash(Uri root)
+    {
+        if (root.AbsolutePath.EndsWith('/'))
+        {
+            return root;
+        }
+
+        var builder = new UriBuilder(root);
+        builder.Path += "/";
+        return builder.Uri;
+    }
 
     public StacConformance Conformance { get; private set; } = new([]);
 

@@ -32,8 +32,9 @@ public static partial class StacItemReader
     /// <param name="provider">The provider name to record.</param>
     /// <param name="fallbackCollection">The collection to assume when the item names none.</param>
     /// <param name="skipReason">Why a null was returned.</param>
+    /// <param name="warn">Told of what is readable but doubtful (no assets, a cloud cover that is not a number).</param>
     /// <exception cref="DeepSentinelException"><see cref="ErrorIds.SceneItemInvalid"/>.</exception>
-    public static SentinelScene? Read(JsonElement item, Uri? location, string provider, string? fallbackCollection, out string? skipReason)
+    public static SentinelScene? Read(JsonElement item, Uri? location, string provider, string? fallbackCollection, out string? skipReason, Action<string>? warn = null)
     {
         skipReason = null;
         var id = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : null;
@@ -62,6 +63,10 @@ public static partial class StacItemReader
         var self = ResolveSelf(item, location);
         var assetBase = self ?? location;
         var assets = ReadAssets(item, assetBase, mission.Value, id);
+        if (assets.Count == 0)
+        {
+            warn?.Invoke($"The STAC item '{id}' has no assets with an href: no pixels can be read from it.");
+        }
 
         string? tile = null;
         string? baseline = null;
@@ -71,6 +76,10 @@ public static partial class StacItemReader
             tile = ReadMgrsTile(props, id);
             baseline = GetString(props, "s2:processing_baseline") ?? GetString(props, "processing:version") ?? BaselineFromProductId(props, id);
             cloud = GetDouble(props, "eo:cloud_cover");
+            if (cloud is null && props.TryGetProperty("eo:cloud_cover", out var given) && given.ValueKind != JsonValueKind.Null)
+            {
+                warn?.Invoke($"The STAC item '{id}' has an eo:cloud_cover that is not a number ({given.GetRawText()}): its cloud cover is unknown, so -MaxCloudCover does not filter it.");
+            }
         }
 
         return new SentinelScene(id, collection, mission.Value, datetime, footprint, bbox, assets)

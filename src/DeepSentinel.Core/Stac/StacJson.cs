@@ -40,7 +40,12 @@ internal static class StacJson
                 throw new DeepSentinelException(ErrorIds.NotAStacEndpoint, ErrorKind.ProtocolError, $"{source} answered with HTML, not STAC JSON, for {what}. Check that the URL is a STAC API landing page or catalog.", source);
             }
 
-            throw new DeepSentinelException(ErrorIds.StacResponseMalformed, ErrorKind.InvalidData, $"The {what} from {source} is not valid JSON ({ex.Message}). The server may be misbehaving; try again later.", source, ex);
+            // A local file is the user's to fix; a server's answer may be a passing fault.
+            var local = !source.Contains("://", StringComparison.Ordinal);
+            var what2 = what.StartsWith("the ", StringComparison.Ordinal) ? what[4..] : what;
+            throw new DeepSentinelException(ErrorIds.StacResponseMalformed, ErrorKind.InvalidData, local
+                ? $"The {what2} {source} is not valid JSON ({ex.Message}). Fix or replace the file."
+                : $"The {what2} from {source} is not valid JSON ({ex.Message}). The server may be misbehaving; try again later.", source, ex);
         }
     }
 

@@ -68,6 +68,12 @@ public sealed class CorpusCopier
         var destinationList = ToListAsync(request.Destination, request.Prefix, cancellationToken);
         var source = await sourceList.ConfigureAwait(false);
         var existing = (await destinationList.ConfigureAwait(false)).ToDictionary(i => i.Key, StringComparer.Ordinal);
+        if (source.Count == 0)
+        {
+            // A mistyped source (or container) is an error, not an empty copy; nothing is written.
+            throw new DeepSentinelException(ErrorIds.CorpusNotFound, ErrorKind.ObjectNotFound,
+                $"{request.Source.DisplayName} is empty or does not exist: nothing was copied. Check the source location.", request.Source.DisplayName);
+        }
 
         var toCopy = new List<ObjectInfo>();
         int skipped = 0, failed = 0, declined = 0, copied = 0;

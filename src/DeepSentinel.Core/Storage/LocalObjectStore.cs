@@ -12,19 +12,15 @@ public sealed class LocalObjectStore : IObjectStore
 {
     private const string TempSuffix = ".partial";
 
-    /// <summary>Opens (and creates if needed) the folder <paramref name="root"/>.</summary>
+    /// <summary>
+    /// Opens the folder <paramref name="root"/>. Nothing is created until the first write, so a
+    /// command that only reads (Get-PatchSample, a label run's -Corpus, a copy's source) never
+    /// leaves a mistyped folder behind.
+    /// </summary>
     public LocalObjectStore(string root)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         Root = Path.GetFullPath(root);
-        try
-        {
-            Directory.CreateDirectory(Root);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new DeepSentinelException(ErrorIds.StorageWriteFailed, ErrorKind.WriteError, $"Cannot create the folder '{Root}': {ex.Message}", Root, ex);
-        }
     }
 
     /// <summary>The folder's full path.</summary>
@@ -58,7 +54,7 @@ public sealed class LocalObjectStore : IObjectStore
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(options);
         var path = PathOf(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        CreateFolderOf(path, key);
         var temp = path + "." + Guid.NewGuid().ToString("N")[..8] + TempSuffix;
         try
         {
@@ -85,8 +81,23 @@ public sealed class LocalObjectStore : IObjectStore
     public void CommitFile(string sourcePath, string key, bool ifNotExists)
     {
         var path = PathOf(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        CreateFolderOf(path, key);
         Commit(sourcePath, path, key, ifNotExists);
+    }
+
+    // The store's folders appear with the first object written into them.
+    private static void CreateFolderOf(string path, string key)
+    {
+        var folder = Path.GetDirectoryName(path)!;
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DeepSentinelException(ErrorIds.StorageWriteFailed, ex is UnauthorizedAccessException ? ErrorKind.PermissionDenied : ErrorKind.WriteError,
+                $"Cannot create the folder '{folder}': {ex.Message}", key, ex);
+        }
     }
 
     /// <inheritdoc />
