@@ -226,6 +226,11 @@ public sealed class CorpusTrustTests(DemoCatalogFixture fixture) : IDisposable
         foreach (var itemPath in Directory.GetFiles(Path.Combine(catalog, "sentinel-2-l2a"), "*.json", SearchOption.AllDirectories))
         {
             var sceneItem = JsonNode.Parse(File.ReadAllText(itemPath))!;
+            if ((string?)sceneItem["type"] != "Feature")
+            {
+                continue;
+            }
+
             sceneItem["properties"]!["s2:processing_baseline"] = "05.09";
             if (offsetAppliedByProvider)
             {
