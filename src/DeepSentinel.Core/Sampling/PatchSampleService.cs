@@ -115,7 +115,9 @@ public sealed record PatchSampleRequest
         var source = Source!;
         if (source.Catalog is { } catalog)
         {
-            return "catalog: " + SecretRedactor.Redact(catalog);
+            // A folder and its catalog.json are the same catalog.
+            var file = Directory.Exists(catalog) ? Path.Combine(Path.GetFullPath(catalog), "catalog.json") : catalog;
+            return "catalog: " + SecretRedactor.Redact(file);
         }
 
         var q = source.Query;
