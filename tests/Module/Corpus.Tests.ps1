@@ -46,10 +46,10 @@ Describe 'New-PatchSample and Get-PatchSample' {
             Should -Throw -ErrorId 'NoScenesAvailable,DeepSentinel.Cmdlets.Commands.NewPatchSampleCommand'
     }
 
-    It '-WhatIf plans samples and writes none' {
+    It '-WhatIf plans samples and writes none, not even the destination folder' {
         $folder = Join-Path (New-TestFolder) 'corpus'
         New-PatchSample $folder -Catalog $fixture.Demo @window -Count 2 -WhatIf | Should -BeNullOrEmpty
-        Join-Path $folder 'samples' | Should -Not -Exist
+        $folder | Should -Not -Exist
     }
 
     It 'New-PatchSample | Select-Object -First 1 stops the build early' {
@@ -113,12 +113,82 @@ Describe 'A corpus build killed with SIGKILL and rerun' {
 
         $resumed = Invoke-Expression ($build -f $killed)
         $uninterrupted = Invoke-Expression ($build -f $reference)
+        # Nothing the killed run left stays: no folder outside the index, no temporary file, no staging.
+        (Get-ChildItem (Join-Path $killed 'samples') -Directory).Name | Sort-Object | Should -Be ((Get-PatchSample $killed).Id | Sort-Object)
+        Get-ChildItem $killed -Recurse -Force -Filter '*.partial' | Should -BeNullOrEmpty
+        Join-Path $killed '.staging' | Should -Not -Exist
         $resumed.Count | Should -Be 8
         @($resumed.Id | Select-Object -Unique).Count | Should -Be 8
         (Get-PatchSample $killed).Id | Should -Be (Get-PatchSample $reference).Id
         ($resumed.Id | Sort-Object) | Should -Be ($uninterrupted.Id | Sort-Object)
         $id = $uninterrupted[0].Id
         (Get-FileHash (Join-Path $killed 'samples' $id 's2.tif')).Hash | Should -Be (Get-FileHash (Join-Path $reference 'samples' $id 's2.tif')).Hash
+    }
+}
+
+Describe 'A corpus you can trust' {
+    BeforeAll {
+        # The README's corpus: the demo catalog, 2019-08-01 to 2019-08-20, seed 1.
+        $readme = @{ Catalog = $fixture.Demo; Start = '2019-08-01'; End = '2019-08-20'; Seed = 1 }
+        function Get-SampleFolder([string] $Corpus) { (Get-ChildItem (Join-Path $Corpus 'samples') -Directory).Name | Sort-Object }
+    }
+
+    It 'a rerun with another catalog, or from piped scenes, is refused with CorpusParametersMismatch' {
+        $folder = Join-Path (New-TestFolder) 'corpus'
+        New-PatchSample $folder @readme -Count 2 | Out-Null
+        # Another catalog: the same files under another name.
+        $other = Join-Path (New-TestFolder) 'other-catalog'
+        New-Item -ItemType SymbolicLink -Path $other -Target $fixture.Demo | Out-Null
+        $e = { New-PatchSample $folder -Catalog $other -Start 2019-08-01 -End 2019-08-20 -Seed 1 -Count 3 } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -Be 'CorpusParametersMismatch,DeepSentinel.Cmdlets.Commands.NewPatchSampleCommand'
+        $e.Exception.Message | Should -Match 'Source'
+        $scenes = Get-SentinelScene -Catalog $fixture.Demo @window
+        { $scenes | New-PatchSample $folder -Start 2019-08-01 -End 2019-08-20 -Seed 1 -Count 3 } |
+            Should -Throw -ErrorId 'CorpusParametersMismatch,DeepSentinel.Cmdlets.Commands.NewPatchSampleCommand'
+        # The same catalog given as its catalog.json resumes it.
+        (New-PatchSample $folder @readme -Catalog (Join-Path $fixture.Demo 'catalog.json') -Count 3).Count | Should -Be 3
+        @(Get-SampleFolder $folder).Count | Should -Be 3
+    }
+
+    It 'a point below the Count-th accepted one that a worker did not finish is finished on rerun (the issue''s repro)' {
+        $folder = Join-Path (New-TestFolder) 'corpus'
+        $seventeen = New-PatchSample $folder @readme -Count 17 -ThrottleLimit 1
+        $sixteenth = $seventeen[15]
+        Remove-Item (Join-Path $folder 'journal' ('{0:D10}.accepted.json' -f $sixteenth.Index))
+        Remove-Item -Recurse (Join-Path $folder 'samples' $sixteenth.Id)
+        $rerun = New-PatchSample $folder @readme -Count 16 -ThrottleLimit 1
+        $expected = $seventeen[0..15].Id
+        $expected | Should -Contain $sixteenth.Id
+        (Get-PatchSample $folder).Id | Should -Be $expected
+        $rerun.Id | Should -Be $expected
+        Get-SampleFolder $folder | Should -Be ($expected | Sort-Object)
+    }
+
+    It 'shards 0..2 of 3 into one destination are the unsharded corpus: same ids, same order, one index' {
+        $folder = Join-Path (New-TestFolder) 'corpus'
+        foreach ($shard in 0..2) { New-PatchSample $folder @readme -Count 16 -Shard $shard -ShardCount 3 -WarningAction SilentlyContinue | Out-Null }
+        (Get-PatchSample $folder).Id | Should -Be (Get-PatchSample $fixture.Corpus).Id
+        Get-SampleFolder $folder | Should -Be ((Get-PatchSample $fixture.Corpus).Id | Sort-Object)
+        (Get-ChildItem (Join-Path $folder 'index')).Name | Should -Be 'part-0000-of-0001.ndjson'
+    }
+
+    It 'eight workers leave no sample outside the index, and a rerun of the finished corpus writes nothing' {
+        $folder = Join-Path (New-TestFolder) 'corpus'
+        $built = New-PatchSample $folder @readme -Count 16 -ThrottleLimit 8
+        $built.Id | Should -Be (Get-PatchSample $fixture.Corpus).Id
+        Get-SampleFolder $folder | Should -Be ($built.Id | Sort-Object)
+        Get-ChildItem $folder -Recurse -Force -Filter '*.partial' | Should -BeNullOrEmpty
+        Join-Path $folder '.staging' | Should -Not -Exist
+        $files = Get-ChildItem $folder -Recurse -File -Force | Sort-Object FullName
+        $before = $files | ForEach-Object { [pscustomobject]@{ Path = $_.FullName; Hash = (Get-FileHash $_.FullName).Hash; Time = $_.LastWriteTimeUtc } }
+        (New-PatchSample $folder @readme -Count 16 -ThrottleLimit 8).Id | Should -Be $built.Id
+        $after = Get-ChildItem $folder -Recurse -File -Force | Sort-Object FullName | ForEach-Object { [pscustomobject]@{ Path = $_.FullName; Hash = (Get-FileHash $_.FullName).Hash; Time = $_.LastWriteTimeUtc } }
+        ($after | ConvertTo-Json) | Should -Be ($before | ConvertTo-Json)
+    }
+
+    It 'labelling leaves no .staging-labels folder' {
+        Join-Path $fixture.Corpus '.staging-labels' | Should -Not -Exist
+        Join-Path $fixture.Corpus '.staging' | Should -Not -Exist
     }
 }
 

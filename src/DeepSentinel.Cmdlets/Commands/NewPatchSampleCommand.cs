@@ -102,7 +102,7 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
     public double MaxDaysApart { get; set; } = 3;
 
     /// <summary>This shard.</summary>
-    [Parameter(HelpMessage = "This machine's shard, 0 to ShardCount - 1: each shard takes every ShardCount-th point, so machines need no coordination.")]
+    [Parameter(HelpMessage = "This machine's shard, 0 to ShardCount - 1: it builds its share of the corpus from every ShardCount-th point; the run that finds all Count samples in the shared destination merges them into the unsharded corpus.")]
     [ValidateRange(0, 100000)]
     public int Shard { get; set; }
 

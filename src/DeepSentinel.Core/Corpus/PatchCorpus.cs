@@ -8,11 +8,17 @@ using DeepSentinel.Core.Storage;
 
 namespace DeepSentinel.Core.Corpus;
 
-/// <summary>The parameters a corpus was built with; a rerun must use the same ones (the count may grow).</summary>
+/// <summary>
+/// Everything that decides a corpus's samples: a rerun must match it (only the count may
+/// change). The shard split and the number of workers do not decide samples and are not part of it.
+/// </summary>
 public sealed record CorpusManifest
 {
+    /// <summary>The current layout version: 2 stores Sentinel-2 without the radiometric offset and one index for all shards.</summary>
+    public const int CurrentVersion = 2;
+
     /// <summary>The layout version.</summary>
-    public int Version { get; init; } = 1;
+    public int Version { get; init; } = CurrentVersion;
 
     /// <summary>The seed of the point sequence.</summary>
     public long Seed { get; init; }
@@ -35,14 +41,17 @@ public sealed record CorpusManifest
     /// <summary>Maximum nodata in the patch, percent.</summary>
     public double MaxNoData { get; init; }
 
-    /// <summary>Number of shards the point sequence is split into.</summary>
-    public int ShardCount { get; init; } = 1;
-
     /// <summary>The sampling area as WKT, when limited.</summary>
     public string? Area { get; init; }
 
-    /// <summary>Where scenes came from, for the record.</summary>
+    /// <summary>Where scenes came from, for people.</summary>
     public string Source { get; init; } = string.Empty;
+
+    /// <summary>
+    /// The identity of the scene source: the catalog's location, or the provider, STAC URL
+    /// (redacted) and filters, or for piped scenes their number and a SHA-256 of their sorted ids.
+    /// </summary>
+    public string SourceFingerprint { get; init; } = string.Empty;
 
     /// <summary>The differences that make <paramref name="other"/> a different corpus, or an empty list.</summary>
     public IReadOnlyList<string> DifferencesFrom(CorpusManifest other)
@@ -65,8 +74,8 @@ public sealed record CorpusManifest
         Compare("MaxCloudCover", MaxCloudCover, other.MaxCloudCover);
         Compare("MaxPatchCloud", MaxPatchCloud, other.MaxPatchCloud);
         Compare("MaxNoData", MaxNoData, other.MaxNoData);
-        Compare("ShardCount", ShardCount, other.ShardCount);
         Compare("Area", Area, other.Area);
+        Compare("Source", SourceFingerprint, other.SourceFingerprint);
         return differences;
     }
 }
@@ -86,8 +95,10 @@ public sealed record JournalEntry(long Index, bool Accepted);
 /// samples/&lt;id&gt;/item.json             STAC Item; written last: a sample exists once it exists
 /// journal/&lt;index&gt;.accepted.json        one object per processed point (create-only), so a
 /// journal/&lt;index&gt;.rejected.json        rerun skips finished work and never duplicates it
-/// index/part-SSSS-of-NNNN.ndjson      one PatchSample per line, per shard, in point order
+/// index/part-0000-of-0001.ndjson      one PatchSample per line, in point order: the corpus
 /// </code>
+/// The corpus is the first Count accepted points in point order; the index lists exactly those,
+/// whichever runs, shards and workers built them.
 /// Every object is written atomically, so a killed run leaves nothing truncated under a final key.
 /// </summary>
 public sealed class PatchCorpus
@@ -103,6 +114,7 @@ public sealed class PatchCorpus
 
     private const string JournalPrefix = "journal/";
     private const string IndexPrefix = "index/";
+    private const string SamplesPrefix = "samples/";
 
     /// <summary>Opens a corpus on a store.</summary>
     public PatchCorpus(IObjectStore store, string location)
@@ -138,8 +150,16 @@ public sealed class PatchCorpus
     /// <summary>The key of a point's journal entry.</summary>
     public static string JournalKey(long index, bool accepted) => string.Create(CultureInfo.InvariantCulture, $"{JournalPrefix}{index:D10}.{(accepted ? "accepted" : "rejected")}.json");
 
-    /// <summary>The key of a shard's index part.</summary>
-    public static string IndexKey(int shard, int shardCount) => string.Create(CultureInfo.InvariantCulture, $"{IndexPrefix}part-{shard:D4}-of-{shardCount:D4}.ndjson");
+    /// <summary>The key of the corpus's index (one part, whatever the number of shards).</summary>
+    public static string IndexKey => IndexPrefix + "part-0000-of-0001.ndjson";
+
+    /// <summary>The point index a sample id starts with (ds&lt;index&gt;_...), or null.</summary>
+    public static long? IndexOfSampleId(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var end = id.IndexOf('_', StringComparison.Ordinal);
+        return id.StartsWith("ds", StringComparison.Ordinal) && end > 2 && long.TryParse(id.AsSpan(2, end - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? index : null;
+    }
 
     /// <summary>Reads the manifest, or null for a new corpus.</summary>
     public async Task<CorpusManifest?> ReadManifestAsync(CancellationToken cancellationToken)
@@ -231,27 +251,86 @@ public sealed class PatchCorpus
         }
     }
 
-    /// <summary>Writes (replaces) a shard's index part from samples in point order.</summary>
-    public async Task WriteIndexAsync(int shard, int shardCount, IAsyncEnumerable<PatchSample> samples, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the index from samples in point order, unless the store already holds exactly
+    /// these bytes (a rerun of a finished corpus writes nothing). Returns the number of samples.
+    /// </summary>
+    public async Task<int> WriteIndexAsync(IAsyncEnumerable<PatchSample> samples, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(samples);
         var temp = Path.Combine(Path.GetTempPath(), "deepsentinel-index-" + Guid.NewGuid().ToString("N") + ".ndjson");
         try
         {
+            var count = 0;
             await using (var writer = new StreamWriter(temp, false, new UTF8Encoding(false)))
             {
                 await foreach (var sample in samples.WithCancellation(cancellationToken).ConfigureAwait(false))
                 {
                     await writer.WriteLineAsync(sample.ToJsonLine().AsMemory(), cancellationToken).ConfigureAwait(false);
+                    count++;
                 }
             }
 
-            await using var stream = File.OpenRead(temp);
-            await Store.PutAsync(IndexKey(shard, shardCount), stream, PutOptions.Overwrite with { ContentType = "application/x-ndjson" }, cancellationToken).ConfigureAwait(false);
+            if (!await SameBytesAsync(IndexKey, await File.ReadAllBytesAsync(temp, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false))
+            {
+                await using var stream = File.OpenRead(temp);
+                await Store.PutAsync(IndexKey, stream, PutOptions.Overwrite with { ContentType = "application/x-ndjson" }, cancellationToken).ConfigureAwait(false);
+            }
+
+            return count;
         }
         finally
         {
             File.Delete(temp);
+        }
+    }
+
+    /// <summary>Removes an accepted point's journal entry (a sample outside the corpus).</summary>
+    public Task DeleteJournalEntryAsync(long index, bool accepted, CancellationToken cancellationToken) =>
+        Store.DeleteAsync(JournalKey(index, accepted), cancellationToken);
+
+    /// <summary>The sample folders in the store (from the keys under samples/), each with its keys.</summary>
+    public async Task<Dictionary<string, List<string>>> ListSampleFoldersAsync(CancellationToken cancellationToken)
+    {
+        var folders = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        await foreach (var info in Store.ListAsync(SamplesPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            var rest = info.Key[SamplesPrefix.Length..];
+            var slash = rest.IndexOf('/', StringComparison.Ordinal);
+            if (slash > 0)
+            {
+                var id = rest[..slash];
+                if (!folders.TryGetValue(id, out var keys))
+                {
+                    folders[id] = keys = [];
+                }
+
+                keys.Add(info.Key);
+            }
+        }
+
+        return folders;
+    }
+
+    /// <summary>Deletes a sample folder: its Item first, so a half-deleted folder is never a sample.</summary>
+    public async Task DeleteSampleFolderAsync(string id, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var item = SampleKey(id, "item.json");
+        foreach (var key in keys.OrderBy(k => k == item ? 0 : 1))
+        {
+            await Store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (Store is LocalObjectStore local)
+        {
+            // Empty folders (and leftovers that were never objects, such as .partial files).
+            var folder = local.PathOf(SampleKey(id, "item.json"));
+            var directory = Path.GetDirectoryName(folder)!;
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
         }
     }
 
@@ -308,7 +387,7 @@ public sealed class PatchCorpus
         }
     }
 
-    /// <summary>Writes (replaces) the STAC Collection: extent, summaries and links to the index parts.</summary>
+    /// <summary>Writes the STAC Collection (extent, summaries, links to the index), unless the store holds these bytes already.</summary>
     public async Task WriteCollectionAsync(CorpusManifest manifest, int sampleCount, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
@@ -334,10 +413,27 @@ public sealed class PatchCorpus
                 ["spatial"] = new JsonObject { ["bbox"] = new JsonArray(new JsonArray(-180, -60, 180, 90)) },
                 ["temporal"] = new JsonObject { ["interval"] = new JsonArray(new JsonArray(manifest.Start.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), manifest.End.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))) },
             },
-            ["summaries"] = new JsonObject { ["deepsentinel:samples_in_this_shard_run"] = sampleCount, ["deepsentinel:seed"] = manifest.Seed },
+            ["summaries"] = new JsonObject { ["deepsentinel:samples"] = sampleCount, ["deepsentinel:seed"] = manifest.Seed },
             ["links"] = links,
         };
-        await PutTextAsync(CollectionKey, collection.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), PutOptions.Overwrite, cancellationToken).ConfigureAwait(false);
+        var text = collection.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        if (!await SameBytesAsync(CollectionKey, Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false))
+        {
+            await PutTextAsync(CollectionKey, text, PutOptions.Overwrite, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> SameBytesAsync(string key, byte[] bytes, CancellationToken cancellationToken)
+    {
+        if (await Store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is not { } info || info.Length != bytes.Length)
+        {
+            return false;
+        }
+
+        await using var stream = await Store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+        using var existing = new MemoryStream();
+        await stream.CopyToAsync(existing, cancellationToken).ConfigureAwait(false);
+        return existing.GetBuffer().AsSpan(0, (int)existing.Length).SequenceEqual(bytes);
     }
 
     /// <summary>Reads a text object.</summary>

@@ -346,6 +346,8 @@ internal static class LabelRunner
         finally
         {
             Directory.Delete(staging, recursive: true);
+            // No empty .staging-labels/ left in the corpus (another worker's files keep it).
+            StagingArea.DeleteIfEmpty(stagingRoot);
         }
     }
 

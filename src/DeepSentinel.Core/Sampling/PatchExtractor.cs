@@ -6,10 +6,11 @@ using DeepSentinel.Core.Scenes;
 namespace DeepSentinel.Core.Sampling;
 
 /// <summary>The Sentinel-2 view of a patch.</summary>
-/// <param name="Bands">12 bands (B01-B12 with B8A) of Width x Height reflectance x 10000; 0 is nodata.</param>
+/// <param name="Bands">12 bands (B01-B12 with B8A) of Width x Height reflectance x 10000 without offset (<see cref="S2Radiometry"/>); 0 is nodata.</param>
 /// <param name="Scl">Scene classification, nearest-neighbour; 0 is nodata.</param>
 /// <param name="Methods">How each band was read (for diagnostics and the benchmark).</param>
-public sealed record S2Patch(ushort[][] Bands, byte[] Scl, ReadMethod[] Methods);
+/// <param name="OffsetsRemoved">The DN offset removed from each band (1000 for baseline 04.00+ scenes, else 0).</param>
+public sealed record S2Patch(ushort[][] Bands, byte[] Scl, ReadMethod[] Methods, int[] OffsetsRemoved);
 
 /// <summary>The Sentinel-1 view of a patch: VV and VH linear backscatter; NaN is nodata.</summary>
 public sealed record S1Patch(float[] Vv, float[] Vh, ReadMethod Method);
@@ -71,7 +72,7 @@ public sealed class PatchExtractor : IDisposable
     /// <summary>The patch's outline in WGS 84.</summary>
     public NetTopologySuite.Geometries.Polygon Footprint(PatchGrid grid) => grid.FootprintWgs84(Transform(grid.Epsg, 4326));
 
-    /// <summary>Reads the 12 S2 bands (bilinear where coarser) and SCL (nearest) onto the grid.</summary>
+    /// <summary>Reads the 12 S2 bands (bilinear where coarser) and SCL (nearest) onto the grid, in the corpus's one radiometric convention (<see cref="S2Radiometry"/>).</summary>
     /// <exception cref="DeepSentinelException">SceneBandMissing, RasterUnreadable.</exception>
     public S2Patch ReadS2(SentinelScene s2, PatchGrid grid)
     {
@@ -81,17 +82,20 @@ public sealed class PatchExtractor : IDisposable
         var epsg = s2.Epsg ?? grid.Epsg;
         var bands = new ushort[S2Bands.Length][];
         var methods = new ReadMethod[S2Bands.Length + 1];
+        var offsets = new int[S2Bands.Length];
         for (var b = 0; b < S2Bands.Length; b++)
         {
             var asset = s2.FindBand(S2Bands[b]) ?? throw MissingBand(s2, S2Bands[b]);
             bands[b] = new ushort[size];
             methods[b] = GridReader.Read<ushort>(Open(asset), epsg, 1, grid, bands[b], Resampling.Bilinear, 0);
+            offsets[b] = S2Radiometry.OffsetToRemove(s2, asset);
+            S2Radiometry.Remove(bands[b], offsets[b]);
         }
 
         var sclAsset = s2.FindBand("SCL") ?? throw MissingBand(s2, "SCL");
         var scl = new byte[size];
         methods[^1] = GridReader.Read<byte>(Open(sclAsset), epsg, 1, grid, scl, Resampling.Nearest, 0);
-        return new S2Patch(bands, scl, methods);
+        return new S2Patch(bands, scl, methods, offsets);
     }
 
     /// <summary>Reads VV and VH (bilinear) onto the grid, warping from the scene's own grid.</summary>

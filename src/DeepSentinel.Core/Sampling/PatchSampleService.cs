@@ -96,8 +96,48 @@ public sealed record PatchSampleRequest
         Require(Source is not null || Scenes is not null, "Give scenes from the pipeline, a catalog or a provider.", null);
     }
 
-    /// <summary>The number of samples shard <paramref name="shard"/> contributes.</summary>
-    public int QuotaOf(int shard) => (Count / ShardCount) + (shard < Count % ShardCount ? 1 : 0);
+    /// <summary>The share of the corpus's samples that shard <paramref name="shard"/> builds from its own points before the corpus is merged.</summary>
+    public int ShareOf(int shard) => (Count / ShardCount) + (shard < Count % ShardCount ? 1 : 0);
+
+    /// <summary>
+    /// The identity of the scene source for the manifest: what decides which scenes a point can
+    /// match. Secrets in URLs are redacted; piped scenes are hashed by id.
+    /// </summary>
+    public string SourceFingerprint()
+    {
+        if (Scenes is { } scenes)
+        {
+            var ids = scenes.Select(s => s.Id).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", ids)))).ToLowerInvariant();
+            return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"scenes: {ids.Count} from the pipeline, sha256 of their sorted ids {hash}");
+        }
+
+        var source = Source!;
+        if (source.Catalog is { } catalog)
+        {
+            // A folder and its catalog.json are the same catalog.
+            var file = Directory.Exists(catalog) ? Path.Combine(Path.GetFullPath(catalog), "catalog.json") : catalog;
+            return "catalog: " + SecretRedactor.Redact(file);
+        }
+
+        var q = source.Query;
+        var filters = new List<string>();
+        void Add(string name, object? value)
+        {
+            if (value is not null && (value is not System.Collections.ICollection c || c.Count > 0))
+            {
+                filters.Add(name + "=" + (value is System.Collections.IEnumerable e and not string ? string.Join(",", e.Cast<object>()) : value));
+            }
+        }
+
+        Add("collections", q.Collections);
+        Add("missions", q.Missions);
+        Add("orbit", q.OrbitState);
+        Add("relative-orbit", q.RelativeOrbit);
+        Add("polarizations", q.Polarizations);
+        Add("tiles", q.MgrsTiles);
+        return SecretRedactor.Redact($"provider: {source.Provider?.ToString() ?? "STAC"} {source.StacUrl} {string.Join(" ", filters)}".Trim());
+    }
 }
 
 /// <summary>
@@ -105,8 +145,15 @@ public sealed record PatchSampleRequest
 /// Points come from a seeded sequence over land (or over the given scenes' footprints); for each,
 /// a Sentinel-2 scene of the point's 12-day cycle below the cloud limit and a dual-polarisation
 /// Sentinel-1 scene within MaxDaysApart are matched; the patch is read (windows for S2, a warp for
-/// S1), checked against SCL cloud and nodata limits, and written. Resumable and idempotent
-/// through the corpus journal; deterministic for a seed; shardable.
+/// S1), checked against SCL cloud and nodata limits, and written.
+/// <para>
+/// The corpus is the first Count accepted points in point order, whatever the workers, shards,
+/// kills and reruns: a point below the Count-th accepted one is always finished, points beyond it
+/// are not started (or their samples removed), and a point's rejection is journaled only for
+/// reasons of the data. A shard (i of n) first builds its share (every n-th point from i); the run
+/// that finds the journal holding Count accepted points finishes any point below the last one
+/// that is still open, whichever shard's it is, and writes the one index.
+/// </para>
 /// </summary>
 public sealed class PatchSampleService
 {
@@ -123,8 +170,9 @@ public sealed class PatchSampleService
     }
 
     /// <summary>
-    /// Builds (or completes) the corpus and yields its samples: those finished by earlier runs
-    /// first, then new ones as they are written.
+    /// Builds (or completes) the corpus and yields its samples in point order (those of earlier
+    /// runs included) as far as this run establishes them: the whole corpus when the run completes
+    /// it; a shard run that leaves the corpus to other shards yields the prefix it can establish.
     /// </summary>
     /// <param name="request">What to build.</param>
     /// <param name="reporter">Progress, verbose and per-sample errors.</param>
@@ -149,7 +197,7 @@ public sealed class PatchSampleService
         }
 
         var points = new PointSequence(request.Seed, request.Start, request.End, area);
-        var corpus = PatchCorpus.Open(request.Destination, request.Storage, _services, reporter);
+        var location = StoreLocation.Parse(request.Destination);
         var manifest = new CorpusManifest
         {
             Seed = request.Seed,
@@ -159,104 +207,199 @@ public sealed class PatchSampleService
             MaxCloudCover = request.MaxCloudCover,
             MaxPatchCloud = request.MaxPatchCloud,
             MaxNoData = request.MaxNoData,
-            ShardCount = request.ShardCount,
             Area = request.Area?.AsText(),
             Source = pool.Description,
+            SourceFingerprint = request.SourceFingerprint(),
         };
-        var planOnly = false;
-        if (shouldProcess is not null && !await shouldProcess(corpus.Store.DisplayName, "Create or resume a patch corpus").ConfigureAwait(false))
+
+        // -WhatIf: plan the samples without writing anything, not even the destination folder.
+        var planOnly = shouldProcess is not null && !await shouldProcess(location.DisplayName, "Create or resume a patch corpus").ConfigureAwait(false);
+        PatchCorpus? corpus = null;
+        if (!planOnly)
         {
-            // -WhatIf: plan the samples without writing anything, not even the manifest.
-            planOnly = true;
-        }
-        else
-        {
+            corpus = PatchCorpus.Open(request.Destination, request.Storage, _services, reporter);
             await corpus.EnsureManifestAsync(manifest, cancellationToken).ConfigureAwait(false);
         }
-
-        var quota = request.QuotaOf(request.Shard);
-        var done = new Dictionary<long, bool>();
-        await foreach (var entry in corpus.ReadJournalAsync(cancellationToken).ConfigureAwait(false))
+        else if (location.Kind != StoreKind.Local || Directory.Exists(location.LocalPath))
         {
-            if (entry.Index % request.ShardCount == request.Shard)
+            corpus = PatchCorpus.Open(request.Destination, request.Storage, _services, reporter);
+            if (await corpus.ReadManifestAsync(cancellationToken).ConfigureAwait(false) is { } existing && existing.DifferencesFrom(manifest) is { Count: > 0 } differences)
             {
-                done[entry.Index] = entry.Accepted;
+                throw new DeepSentinelException(ErrorIds.CorpusParametersMismatch, ErrorKind.InvalidArgument, $"The corpus in {corpus.Store.DisplayName} was built with other parameters: {string.Join("; ", differences)}.", corpus.Store.DisplayName);
             }
         }
 
-        var previous = done.Where(d => d.Value).Select(d => d.Key).Order().ToList();
-        if (previous.Count > 0 || done.Count > 0)
+        var state = new CorpusState(request.Count, request.ShardCount);
+        if (corpus is not null)
         {
-            reporter.Verbose($"Resuming: {previous.Count} samples and {done.Count - previous.Count} rejected points already in the journal of {corpus.Store.DisplayName}.");
-        }
-
-        // Samples of earlier runs first (at most the quota: a run may have journaled a few extra).
-        var emitted = 0;
-        foreach (var index in previous.Take(quota))
-        {
-            emitted++;
-            yield return await corpus.ReadJournalSampleAsync(index, cancellationToken).ConfigureAwait(false);
-        }
-
-        var run = new Run(_services, request, points, pool, corpus, done, previous.Count, quota, planOnly, reporter, shouldProcess, cancellationToken);
-        // A plan reads no pixels: one worker keeps it exact (parallel workers could plan a point too many).
-        var workers = Enumerable.Range(0, planOnly ? 1 : request.ThrottleLimit).Select(w => run.StartWorker(w)).ToList();
-        var completion = Task.Run(() =>
-        {
-            foreach (var worker in workers)
+            await state.LoadAsync(corpus, cancellationToken).ConfigureAwait(false);
+            if (state.Known > 0)
             {
-                worker.Join();
-            }
-
-            run.Results.Writer.TryComplete();
-        }, CancellationToken.None);
-
-        // Workers finish out of order and may overshoot the quota by a few points: emit samples in
-        // point order behind a frontier, so the output is exactly the corpus, in sequence order.
-        var pending = new Dictionary<long, PatchSample?>();
-        var frontier = (long)request.Shard;
-        await foreach (var (index, sample) in run.Results.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-        {
-            pending[index] = sample;
-            while (true)
-            {
-                while (done.ContainsKey(frontier))
-                {
-                    frontier += request.ShardCount;
-                }
-
-                if (!pending.Remove(frontier, out var next))
-                {
-                    break;
-                }
-
-                frontier += request.ShardCount;
-                if (next is not null && emitted < quota)
-                {
-                    emitted++;
-                    yield return next;
-                }
+                reporter.Verbose($"Resuming: {state.AcceptedCount} samples and {state.Known - state.AcceptedCount} rejected points already in the journal of {corpus.Store.DisplayName}.");
             }
         }
 
-        await completion.ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (run.Fatal is { } fatal)
+        using var staging = corpus is null ? null : new StagingArea(StagingRoot(corpus));
+        if (!planOnly)
         {
-            throw fatal;
+            CleanLeftovers(corpus!, reporter);
+        }
+
+        var emitter = new Emitter(state, corpus, request.Count);
+        var counters = new Counters();
+        var phases = new List<Phase>
+        {
+            request.ShardCount == 1
+                ? new Phase(First: 0, Step: 1, Share: null)
+                : new Phase(First: request.Shard, Step: request.ShardCount, Share: (request.Shard, request.ShareOf(request.Shard))),
+        };
+        var merged = request.ShardCount == 1;
+        for (var p = 0; p < phases.Count; p++)
+        {
+            var run = new Run(_services, request, points, pool, corpus, state, phases[p], counters, staging, planOnly, reporter, shouldProcess, cancellationToken);
+            // A plan reads no pixels: one worker keeps it exact (parallel workers could plan a point too many).
+            var workers = Enumerable.Range(0, planOnly ? 1 : request.ThrottleLimit).Select(run.StartWorker).ToList();
+            var completion = Task.Run(
+                () =>
+                {
+                    foreach (var worker in workers)
+                    {
+                        worker.Join();
+                    }
+
+                    run.Results.Writer.TryComplete();
+                },
+                CancellationToken.None);
+
+            await foreach (var _ in run.Results.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                await foreach (var sample in emitter.AdvanceAsync(flush: false, cancellationToken).ConfigureAwait(false))
+                {
+                    yield return sample;
+                }
+            }
+
+            await completion.ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (run.Fatal is { } fatal)
+            {
+                throw fatal;
+            }
+
+            // A shard's share is built: if the journal (all shards' entries) now holds Count
+            // accepted points, this run merges the corpus: it finishes every open point below the
+            // Count-th accepted one, whichever shard's, and writes the one index.
+            if (p == 0 && request.ShardCount > 1 && !planOnly)
+            {
+                await state.LoadAsync(corpus!, cancellationToken).ConfigureAwait(false);
+                if (state.AcceptedCount >= request.Count)
+                {
+                    merged = true;
+                    phases.Add(new Phase(First: 0, Step: 1, Share: null));
+                }
+            }
+        }
+
+        // Points this run could not decide (read failures) are passed once it is done, when it
+        // merged the corpus; a shard run that did not yields only what is established.
+        await foreach (var sample in emitter.AdvanceAsync(flush: merged && !planOnly, cancellationToken).ConfigureAwait(false))
+        {
+            yield return sample;
         }
 
         if (!planOnly)
         {
-            var inIndex = await WriteIndexAsync(corpus, request, quota, cancellationToken).ConfigureAwait(false);
-            await corpus.WriteCollectionAsync(manifest, inIndex, cancellationToken).ConfigureAwait(false);
-            if (inIndex < quota)
-            {
-                reporter.Warning($"Only {inIndex} of {quota} samples were found after trying {run.Attempts} new points ({run.Rejected} rejected, {run.Failed} failed). Rerun to retry the failed points, widen the date range or area, or relax -MaxCloudCover / -MaxPatchCloud.");
-            }
+            await FinishAsync(corpus!, manifest, request, merged, counters, reporter, cancellationToken).ConfigureAwait(false);
         }
 
         reporter.Progress(new ProgressUpdate(ProgressId, "Building patch corpus", "done", 100, 0, Completed: true));
+    }
+
+    private static string StagingRoot(PatchCorpus corpus) =>
+        corpus.Store is LocalObjectStore local ? Path.Combine(local.Root, ".staging") : Path.Combine(Path.GetTempPath(), "deepsentinel-staging");
+
+    private static void CleanLeftovers(PatchCorpus corpus, IOperationReporter reporter)
+    {
+        // What killed runs left: staging folders whose owner is gone, and temporary files of
+        // writers that no longer run. Live runs (other shards on this machine) keep theirs.
+        var staging = StagingArea.DeleteAbandoned(StagingRoot(corpus));
+        var partials = 0;
+        if (corpus.Store is LocalObjectStore local)
+        {
+            partials += local.DeleteAbandonedTemporaryFiles("journal");
+            partials += local.DeleteAbandonedTemporaryFiles("samples");
+            partials += local.DeleteAbandonedTemporaryFiles("index");
+        }
+
+        if (staging + partials > 0)
+        {
+            reporter.Verbose($"Removed what killed runs left in {corpus.Store.DisplayName}: {staging} staging folders, {partials} temporary files.");
+        }
+    }
+
+    /// <summary>
+    /// Removes samples outside the corpus (accepted points beyond the Count-th accepted one, folders
+    /// no journal entry owns beyond it) and writes the index and Collection where they changed.
+    /// </summary>
+    private static async Task FinishAsync(PatchCorpus corpus, CorpusManifest manifest, PatchSampleRequest request, bool merged, Counters counters, IOperationReporter reporter, CancellationToken cancellationToken)
+    {
+        var state = new CorpusState(request.Count, request.ShardCount);
+        await state.LoadAsync(corpus, cancellationToken).ConfigureAwait(false);
+        var limit = state.Limit;
+        var chosen = state.AcceptedUpTo(limit);
+        var removed = 0;
+        foreach (var index in state.AcceptedBeyond(limit))
+        {
+            // The journal entry first: a kill between the two leaves a folder no entry owns, which
+            // the sweep below removes on the next run.
+            await corpus.DeleteJournalEntryAsync(index, accepted: true, cancellationToken).ConfigureAwait(false);
+            removed++;
+        }
+
+        var inIndex = chosen.ToHashSet();
+        var complete = state.IsComplete;
+        foreach (var (id, keys) in await corpus.ListSampleFoldersAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var index = PatchCorpus.IndexOfSampleId(id);
+            // Beyond the Count-th accepted point a folder is outside the corpus whatever wrote it;
+            // below it, only a complete corpus knows that a folder without an entry is stale (a
+            // concurrent shard may be writing it).
+            if (index is { } i && !inIndex.Contains(i) && (i > limit || complete))
+            {
+                await corpus.DeleteSampleFolderAsync(id, keys, cancellationToken).ConfigureAwait(false);
+                removed++;
+            }
+        }
+
+        if (removed > 0)
+        {
+            reporter.Verbose($"Removed {removed} samples outside the corpus (beyond its {request.Count}th accepted point).");
+        }
+
+        if (!merged)
+        {
+            reporter.Warning($"Shard {request.Shard} of {request.ShardCount} has built its share ({state.AcceptedCount} of the corpus's {request.Count} samples are in the journal so far). The run that finds all {request.Count} writes the corpus's index: run the other shards into the same destination.");
+            return;
+        }
+
+        var count = await corpus.WriteIndexAsync(Read(chosen), cancellationToken).ConfigureAwait(false);
+        await corpus.WriteCollectionAsync(manifest, count, cancellationToken).ConfigureAwait(false);
+        if (count < request.Count)
+        {
+            reporter.Warning($"Only {count} of {request.Count} samples were found after trying {counters.Attempts} new points ({counters.Rejected} rejected, {counters.Failed} failed). Rerun to retry the failed points, widen the date range or area, or relax -MaxCloudCover / -MaxPatchCloud.");
+        }
+        else if (!complete)
+        {
+            reporter.Warning($"{state.OpenBelow(limit)} points below the corpus's last sample could not be processed in this run (read failures): rerun with the same parameters to finish them; the corpus may then change.");
+        }
+
+        async IAsyncEnumerable<PatchSample> Read(List<long> indices)
+        {
+            foreach (var index in indices)
+            {
+                yield return await corpus.ReadJournalSampleAsync(index, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task<IScenePool> OpenPoolAsync(PatchSampleRequest request, IOperationReporter reporter, CancellationToken cancellationToken)
@@ -288,33 +431,314 @@ public sealed class PatchSampleService
         return new StacScenePool(new SceneSearchService(_services), source with { Query = source.Query with { MaxCloudCover = request.MaxCloudCover } }, reporter);
     }
 
-    private static async Task<int> WriteIndexAsync(PatchCorpus corpus, PatchSampleRequest request, int quota, CancellationToken cancellationToken)
+    /// <summary>Which points a pass of workers takes: First, First + Step, ...; with a share, until the shard's own accepted points reach it.</summary>
+    private sealed record Phase(long First, long Step, (int Shard, int Quota)? Share);
+
+    /// <summary>Counters of a whole invocation (all passes).</summary>
+    private sealed class Counters
     {
-        // The corpus is the first `quota` accepted points of the shard in sequence order, whatever
-        // order workers finished in: a rerun or another machine builds the same index.
-        var accepted = new List<long>();
-        await foreach (var entry in corpus.ReadJournalAsync(cancellationToken).ConfigureAwait(false))
+        public long Attempts;
+        public int Rejected;
+        public int Failed;
+        public int Deferred;
+    }
+
+    private enum Outcome
+    {
+        Accepted,
+        Rejected,
+        Planned,
+
+        /// <summary>Not decided in this run (a read failure, a scene that failed earlier, not needed after all): not journaled.</summary>
+        Open,
+    }
+
+    /// <summary>
+    /// What is known about every point: the journal's outcomes and this run's, and the
+    /// Count-th accepted point (the corpus's last), which no point beyond is ever needed for.
+    /// </summary>
+    private sealed class CorpusState(int count, int shardCount)
+    {
+        private readonly object _gate = new();
+        private readonly int[] _perShard = new int[shardCount];
+        private readonly Dictionary<long, Outcome> _outcomes = [];
+        private readonly Dictionary<long, PatchSample> _samples = [];
+        private readonly SortedSet<long> _accepted = [];
+        private readonly SortedSet<long> _claimed = [];
+
+        // The smallest `count` accepted or claimed points, largest on top.
+        private PriorityQueue<long, long> _smallest = new();
+
+        public int Known
         {
-            if (entry.Accepted && entry.Index % request.ShardCount == request.Shard)
+            get
             {
-                accepted.Add(entry.Index);
+                lock (_gate)
+                {
+                    return _outcomes.Count(o => o.Value is Outcome.Accepted or Outcome.Rejected);
+                }
             }
         }
 
-        var chosen = accepted.Order().Take(quota).ToList();
-        await corpus.WriteIndexAsync(request.Shard, request.ShardCount, Read(chosen), cancellationToken).ConfigureAwait(false);
-        return chosen.Count;
-
-        async IAsyncEnumerable<PatchSample> Read(List<long> indices)
+        public int AcceptedCount
         {
-            foreach (var index in indices)
+            get
             {
-                yield return await corpus.ReadJournalSampleAsync(index, cancellationToken).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    return _accepted.Count;
+                }
+            }
+        }
+
+        /// <summary>The corpus's last point as far as known (the Count-th accepted or claimed), or long.MaxValue.</summary>
+        public long Limit
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _smallest.Count >= count ? _smallest.Peek() : long.MaxValue;
+                }
+            }
+        }
+
+        /// <summary>Every point up to the corpus's last is journaled.</summary>
+        public bool IsComplete
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _smallest.Count >= count && OpenBelowLocked(_smallest.Peek()) == 0;
+                }
+            }
+        }
+
+        public async Task LoadAsync(PatchCorpus corpus, CancellationToken cancellationToken)
+        {
+            await foreach (var entry in corpus.ReadJournalAsync(cancellationToken).ConfigureAwait(false))
+            {
+                lock (_gate)
+                {
+                    if (_outcomes.TryGetValue(entry.Index, out var known) && known is Outcome.Accepted or Outcome.Rejected)
+                    {
+                        continue;
+                    }
+
+                    _outcomes[entry.Index] = entry.Accepted ? Outcome.Accepted : Outcome.Rejected;
+                    if (entry.Accepted)
+                    {
+                        AddAccepted(entry.Index);
+                    }
+                }
+            }
+        }
+
+        public Outcome? OutcomeOf(long index)
+        {
+            lock (_gate)
+            {
+                return _outcomes.TryGetValue(index, out var o) ? o : null;
+            }
+        }
+
+        public PatchSample? SampleOf(long index)
+        {
+            lock (_gate)
+            {
+                return _samples.GetValueOrDefault(index);
+            }
+        }
+
+        /// <summary>Whether a point can still be in the corpus (it is below the Count-th accepted or claimed point).</summary>
+        public bool Needed(long index)
+        {
+            lock (_gate)
+            {
+                return _smallest.Count < count || index < _smallest.Peek();
+            }
+        }
+
+        /// <summary>
+        /// Reserves a place in the corpus for a point about to be written; false when it cannot be
+        /// in the corpus any more, or when its shard's share is full (<paramref name="shareQuota"/>).
+        /// </summary>
+        public bool TryClaim(long index, int? shareQuota)
+        {
+            lock (_gate)
+            {
+                if (!(_smallest.Count < count || index < _smallest.Peek()) || (shareQuota is { } quota && _perShard[index % shardCount] >= quota))
+                {
+                    return false;
+                }
+
+                _claimed.Add(index);
+                _perShard[index % shardCount]++;
+                Push(index);
+                return true;
+            }
+        }
+
+        public void ReleaseClaim(long index)
+        {
+            lock (_gate)
+            {
+                if (_claimed.Remove(index))
+                {
+                    _perShard[index % shardCount]--;
+                    Rebuild();
+                }
+            }
+        }
+
+        public void Record(long index, Outcome outcome, PatchSample? sample)
+        {
+            lock (_gate)
+            {
+                _outcomes[index] = outcome;
+                if (sample is not null)
+                {
+                    _samples[index] = sample;
+                }
+
+                if (outcome is Outcome.Accepted or Outcome.Planned)
+                {
+                    AddAccepted(index);
+                }
+            }
+        }
+
+        /// <summary>Accepted and claimed points of one shard (every shardCount-th point from shard).</summary>
+        public int OwnAccepted(int shard)
+        {
+            lock (_gate)
+            {
+                return _perShard[shard];
+            }
+        }
+
+        /// <summary>The largest point index with an outcome, or -1.</summary>
+        public long MaxKnown
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _outcomes.Count == 0 ? -1 : _outcomes.Keys.Max();
+                }
+            }
+        }
+
+        public List<long> AcceptedUpTo(long limit)
+        {
+            lock (_gate)
+            {
+                return _accepted.GetViewBetween(long.MinValue, limit).Take(count).ToList();
+            }
+        }
+
+        public List<long> AcceptedBeyond(long limit)
+        {
+            lock (_gate)
+            {
+                return limit == long.MaxValue ? [] : _accepted.GetViewBetween(limit + 1, long.MaxValue).ToList();
+            }
+        }
+
+        public int OpenBelow(long limit)
+        {
+            lock (_gate)
+            {
+                return OpenBelowLocked(limit);
+            }
+        }
+
+        private int OpenBelowLocked(long limit)
+        {
+            var decided = _outcomes.Count(o => o.Key <= limit && o.Value is Outcome.Accepted or Outcome.Rejected);
+            return (int)Math.Max(0, limit + 1 - decided);
+        }
+
+        private void AddAccepted(long index)
+        {
+            if (!_accepted.Add(index))
+            {
+                return;
+            }
+
+            // A claimed point is counted and in the heap already.
+            if (!_claimed.Remove(index))
+            {
+                _perShard[index % shardCount]++;
+                Push(index);
+            }
+        }
+
+        private void Push(long index)
+        {
+            if (_smallest.Count < count)
+            {
+                _smallest.Enqueue(index, -index);
+            }
+            else if (index < _smallest.Peek())
+            {
+                _smallest.DequeueEnqueue(index, -index);
+            }
+        }
+
+        private void Rebuild()
+        {
+            _smallest = new PriorityQueue<long, long>();
+            foreach (var index in _accepted.Concat(_claimed))
+            {
+                Push(index);
             }
         }
     }
 
-    /// <summary>One run's shared state: the scheduler, counters and the result channel.</summary>
+    /// <summary>
+    /// Yields the corpus's samples in point order behind a frontier: a point is passed once it is
+    /// decided (journaled, or processed by this run); accepted ones are yielded until Count.
+    /// With <c>flush</c>, points this run could not decide are passed too.
+    /// </summary>
+    private sealed class Emitter(CorpusState state, PatchCorpus? corpus, int count)
+    {
+        private long _frontier;
+        private int _emitted;
+
+        public async IAsyncEnumerable<PatchSample> AdvanceAsync(bool flush, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            var end = flush ? Math.Min(state.Limit, state.MaxKnown) : state.Limit;
+            while (_emitted < count && _frontier <= end)
+            {
+                var outcome = state.OutcomeOf(_frontier);
+                if (outcome is null && !flush)
+                {
+                    yield break;
+                }
+
+                var index = _frontier++;
+                if (outcome is Outcome.Accepted)
+                {
+                    _emitted++;
+                    yield return state.SampleOf(index) ?? await corpus!.ReadJournalSampleAsync(index, cancellationToken).ConfigureAwait(false);
+                }
+                else if (outcome is Outcome.Planned)
+                {
+                    _emitted++;
+                }
+            }
+        }
+    }
+
+    /// <summary>A scene that failed earlier in the run would have been tried for this point: its outcome is left open.</summary>
+    private sealed class PointDeferredException(string sceneId) : Exception($"scene {sceneId} could not be read earlier in this run")
+    {
+        public string SceneId { get; } = sceneId;
+    }
+
+    /// <summary>One pass of workers: the scheduler, counters and the result channel.</summary>
     private sealed class Run
     {
         private readonly object _gate = new();
@@ -322,50 +746,43 @@ public sealed class PatchSampleService
         private readonly PatchSampleRequest _request;
         private readonly PointSequence _points;
         private readonly IScenePool _pool;
-        private readonly PatchCorpus _corpus;
-        private readonly Dictionary<long, bool> _done;
-        private readonly int _quota;
+        private readonly PatchCorpus? _corpus;
+        private readonly CorpusState _state;
+        private readonly Phase _phase;
+        private readonly Counters _counters;
+        private readonly StagingArea? _staging;
         private readonly bool _planOnly;
         private readonly IOperationReporter _reporter;
         private readonly Func<string, string, Task<bool>>? _shouldProcess;
         private readonly CancellationToken _cancellationToken;
         private readonly long _maxPoints;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private readonly string _staging;
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _brokenScenes = new(StringComparer.Ordinal);
         private long _next;
         private int _consecutiveWriteFailures;
-        private int _accepted;
         private int _newAccepted;
 
-        public Run(CoreServices services, PatchSampleRequest request, PointSequence points, IScenePool pool, PatchCorpus corpus, Dictionary<long, bool> done, int accepted, int quota, bool planOnly, IOperationReporter reporter, Func<string, string, Task<bool>>? shouldProcess, CancellationToken cancellationToken)
+        public Run(CoreServices services, PatchSampleRequest request, PointSequence points, IScenePool pool, PatchCorpus? corpus, CorpusState state, Phase phase, Counters counters, StagingArea? staging, bool planOnly, IOperationReporter reporter, Func<string, string, Task<bool>>? shouldProcess, CancellationToken cancellationToken)
         {
             _services = services;
             _request = request;
             _points = points;
             _pool = pool;
             _corpus = corpus;
-            _done = done;
-            _accepted = accepted;
-            _quota = quota;
+            _state = state;
+            _phase = phase;
+            _counters = counters;
+            _staging = staging;
             _planOnly = planOnly;
             _reporter = reporter;
             _shouldProcess = shouldProcess;
             _cancellationToken = cancellationToken;
-            _next = request.Shard;
-            _maxPoints = request.MaxPoints ?? ((long)quota * 20) + 100;
-            _staging = corpus.Store is LocalObjectStore local ? Path.Combine(local.Root, ".staging") : Path.Combine(Path.GetTempPath(), "deepsentinel-staging");
-            CleanStaleStaging(_staging);
+            _next = phase.First;
+            _maxPoints = request.MaxPoints ?? ((long)request.Count * 20) + 100;
         }
 
-        /// <summary>Every point taken, with its sample or null (rejected, failed, planned).</summary>
-        public Channel<(long Index, PatchSample? Sample)> Results { get; } = Channel.CreateUnbounded<(long, PatchSample?)>(new UnboundedChannelOptions { SingleReader = true });
-
-        public long Attempts;
-
-        public int Rejected;
-
-        public int Failed;
+        /// <summary>Every point taken (its outcome is in the state by then).</summary>
+        public Channel<long> Results { get; } = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleReader = true });
 
         public DeepSentinelException? Fatal { get; private set; }
 
@@ -384,18 +801,24 @@ public sealed class PatchSampleService
                 while (true)
                 {
                     index = _next;
-                    if (_cancellationToken.IsCancellationRequested || Fatal is not null || _accepted >= _quota || Attempts >= _maxPoints)
+                    if (_cancellationToken.IsCancellationRequested || Fatal is not null || _counters.Attempts >= _maxPoints || !_state.Needed(index))
                     {
                         return false;
                     }
 
-                    _next += _request.ShardCount;
-                    if (_done.ContainsKey(index))
+                    if (_phase.Share is { } share && _state.OwnAccepted(share.Shard) >= share.Quota)
                     {
+                        return false;
+                    }
+
+                    _next += _phase.Step;
+                    if (_state.OutcomeOf(index) is not null)
+                    {
+                        // Journaled, or already tried in this run (a failed point waits for a rerun).
                         continue;
                     }
 
-                    Attempts++;
+                    _counters.Attempts++;
                     return true;
                 }
             }
@@ -407,11 +830,12 @@ public sealed class PatchSampleService
             while (TryTake(out var index))
             {
                 SamplePoint? point = null;
+                var outcome = Outcome.Open;
                 PatchSample? sample = null;
                 try
                 {
                     point = _points[index];
-                    sample = ProcessAsync(point, extractor).GetAwaiter().GetResult();
+                    (outcome, sample) = ProcessAsync(point, extractor).GetAwaiter().GetResult();
                 }
                 catch (OperationCanceledException) when (_cancellationToken.IsCancellationRequested)
                 {
@@ -422,11 +846,17 @@ public sealed class PatchSampleService
                     Stop(ex);
                     return;
                 }
+                catch (PointDeferredException ex)
+                {
+                    Interlocked.Increment(ref _counters.Deferred);
+                    _reporter.Verbose($"Point {index} ({Where(point)}) left for a rerun: {ex.Message}.");
+                }
                 catch (Exception ex)
                 {
                     // A failing sample never ends the run (and an exception must never escape a
-                    // worker thread: it would take the whole PowerShell process down).
-                    Interlocked.Increment(ref Failed);
+                    // worker thread: it would take the whole PowerShell process down). It is not
+                    // journaled: a rerun tries it again.
+                    Interlocked.Increment(ref _counters.Failed);
                     var error = ex as DeepSentinelException;
                     var writeFailure = error?.ErrorId == ErrorIds.StorageWriteFailed || ex is IOException or UnauthorizedAccessException;
                     _reporter.Error(new DeepSentinelException(
@@ -437,25 +867,31 @@ public sealed class PatchSampleService
                         ex));
                     if (writeFailure && Interlocked.Increment(ref _consecutiveWriteFailures) >= 5 && Volatile.Read(ref _newAccepted) == 0)
                     {
-                        Stop(new DeepSentinelException(ErrorIds.StorageWriteFailed, ErrorKind.WriteError, $"Stopped: {_corpus.Store.DisplayName} could not be written 5 times in a row ({SecretRedactor.Redact(ex.Message)}). Check free space and permissions.", _corpus.Store.DisplayName, ex));
-                        return;
+                        Stop(new DeepSentinelException(ErrorIds.StorageWriteFailed, ErrorKind.WriteError, $"Stopped: {_corpus?.Store.DisplayName} could not be written 5 times in a row ({SecretRedactor.Redact(ex.Message)}). Check free space and permissions.", _corpus?.Store.DisplayName, ex));
                     }
                 }
-
                 finally
                 {
-                    Results.Writer.TryWrite((index, sample));
+                    _state.Record(index, outcome, sample);
+                    Results.Writer.TryWrite(index);
+                }
+
+                if (Fatal is not null)
+                {
+                    return;
                 }
 
                 ReportProgress();
             }
         }
 
-        private async Task<PatchSample?> ProcessAsync(SamplePoint point, PatchExtractor extractor)
+        private async Task<(Outcome, PatchSample?)> ProcessAsync(SamplePoint point, PatchExtractor extractor)
         {
+            // Candidates are chosen as a fault-free run chooses them; a scene that failed earlier
+            // in this run defers the point when its turn comes, so that a transient failure never
+            // changes which scene a point gets or makes it a journaled rejection.
             var s2Candidates = (await _pool.FindAsync(Scenes.SentinelMission.S2, point.Longitude, point.Latitude, point.WindowStart, point.WindowEnd, _cancellationToken).ConfigureAwait(false))
                 .Where(s => s.CloudCover is null || s.CloudCover <= _request.MaxCloudCover)
-                .Where(Usable)
                 .OrderBy(s => s.CloudCover ?? 0)
                 .ThenBy(s => s.Datetime)
                 .ThenBy(s => s.Id, StringComparer.Ordinal)
@@ -464,6 +900,7 @@ public sealed class PatchSampleService
             var reason = $"no Sentinel-2 scene from {point.WindowStart:yyyy-MM-dd} to {point.WindowEnd:yyyy-MM-dd} with at most {_request.MaxCloudCover}% cloud";
             foreach (var s2 in s2Candidates)
             {
+                EnsureUsable(s2);
                 var grid = Guard(s2, () => extractor.GridFor(s2, point.Longitude, point.Latitude));
                 if (grid is null)
                 {
@@ -482,7 +919,6 @@ public sealed class PatchSampleService
                 var s1Candidates = (await _pool.FindAsync(Scenes.SentinelMission.S1, point.Longitude, point.Latitude, s2.Datetime - days, s2.Datetime + days, _cancellationToken).ConfigureAwait(false))
                     .Where(s => s.Polarizations.Contains("VV") && s.Polarizations.Contains("VH") && (s.InstrumentMode is null || s.InstrumentMode.Equals("IW", StringComparison.OrdinalIgnoreCase)))
                     .Where(s => s.Footprint.Covers(footprint))
-                    .Where(Usable)
                     .OrderBy(s => Math.Abs((s.Datetime - s2.Datetime).TotalSeconds))
                     .ThenBy(s => s.Id, StringComparer.Ordinal)
                     .Take(S1CandidatesPerPoint)
@@ -499,8 +935,7 @@ public sealed class PatchSampleService
                 if (_planOnly || !proceed)
                 {
                     // Planned (or declined): counts toward the plan's size, writes nothing.
-                    Interlocked.Increment(ref _accepted);
-                    return null;
+                    return (Outcome.Planned, null);
                 }
 
                 var s2Pixels = Guard(s2, () => extractor.ReadS2(s2, grid));
@@ -519,6 +954,7 @@ public sealed class PatchSampleService
 
                 foreach (var s1 in s1Candidates)
                 {
+                    EnsureUsable(s1);
                     var s1Pixels = Guard(s1, () => extractor.ReadS1(s1, grid));
                     var (cloudBoth, noDataBoth) = PatchExtractor.Statistics(s2Pixels, s1Pixels);
                     if (noDataBoth * 100 > _request.MaxNoData)
@@ -527,29 +963,52 @@ public sealed class PatchSampleService
                         continue;
                     }
 
-                    var sample = await SampleWriter.WriteAsync(_corpus, new AcceptedPatch(point, s2, s1, grid, footprint, s2Pixels, s1Pixels, cloudBoth, noDataBoth), _staging, _cancellationToken).ConfigureAwait(false);
-                    await _corpus.WriteJournalAsync(point.Index, accepted: true, sample.ToJsonLine(), _cancellationToken).ConfigureAwait(false);
-                    Interlocked.Increment(ref _accepted);
-                    Interlocked.Increment(ref _newAccepted);
-                    Interlocked.Exchange(ref _consecutiveWriteFailures, 0);
-                    return sample;
+                    // Accepted. Written only while it can still be in the corpus: a point beyond
+                    // the Count-th accepted one is left unwritten and unjournaled.
+                    if (!_state.TryClaim(point.Index, _phase.Share?.Quota))
+                    {
+                        _reporter.Verbose($"Point {point.Index} ({Where(point)}) is not written: the corpus's {_request.Count} samples lie before it, or this shard's share is full.");
+                        return (Outcome.Open, null);
+                    }
+
+                    try
+                    {
+                        var sample = await SampleWriter.WriteAsync(_corpus!, new AcceptedPatch(point, s2, s1, grid, footprint, s2Pixels, s1Pixels, cloudBoth, noDataBoth), _staging!.Folder, _cancellationToken).ConfigureAwait(false);
+                        await _corpus!.WriteJournalAsync(point.Index, accepted: true, sample.ToJsonLine(), _cancellationToken).ConfigureAwait(false);
+                        Interlocked.Increment(ref _newAccepted);
+                        Interlocked.Exchange(ref _consecutiveWriteFailures, 0);
+                        return (Outcome.Accepted, sample);
+                    }
+                    catch
+                    {
+                        _state.ReleaseClaim(point.Index);
+                        throw;
+                    }
                 }
             }
 
             if (!_planOnly)
             {
                 var record = new JsonObject { ["index"] = point.Index, ["longitude"] = point.Longitude, ["latitude"] = point.Latitude, ["reason"] = reason };
-                await _corpus.WriteJournalAsync(point.Index, accepted: false, record.ToJsonString(), _cancellationToken).ConfigureAwait(false);
+                await _corpus!.WriteJournalAsync(point.Index, accepted: false, record.ToJsonString(), _cancellationToken).ConfigureAwait(false);
             }
 
-            Interlocked.Increment(ref Rejected);
+            Interlocked.Increment(ref _counters.Rejected);
             _reporter.Verbose($"Point {point.Index} ({Where(point)}) rejected: {reason}.");
-            return null;
+            return (Outcome.Rejected, null);
+        }
+
+        private void EnsureUsable(SentinelScene scene)
+        {
+            if (_brokenScenes.ContainsKey(scene.Id))
+            {
+                throw new PointDeferredException(scene.Id);
+            }
         }
 
         // A scene that cannot be read (truncated file, HTTP error after GDAL's retries, missing
-        // band) fails the sample that met it, then is left out for the rest of the run instead of
-        // failing every later point that would pick it. A rerun tries it again.
+        // band) fails the sample that met it; later points whose turn it would be are deferred
+        // (not journaled) instead of failing one by one. A rerun tries them all again.
         private T Guard<T>(SentinelScene scene, Func<T> read)
         {
             try
@@ -560,14 +1019,12 @@ public sealed class PatchSampleService
             {
                 if (_brokenScenes.TryAdd(scene.Id, ex.Message))
                 {
-                    _reporter.Warning($"Scene {scene.Id} cannot be read and is left out for the rest of this run: {ex.Message}");
+                    _reporter.Warning($"Scene {scene.Id} cannot be read; the points that would use it are left for a rerun: {ex.Message}");
                 }
 
                 throw;
             }
         }
-
-        private bool Usable(SentinelScene scene) => !_brokenScenes.ContainsKey(scene.Id);
 
         private void Stop(DeepSentinelException reason)
         {
@@ -593,43 +1050,20 @@ public sealed class PatchSampleService
 
         private void ReportProgress()
         {
-            var accepted = Volatile.Read(ref _accepted);
+            var accepted = Math.Min(_state.AcceptedCount, _request.Count);
             var fresh = Volatile.Read(ref _newAccepted);
             var seconds = _clock.Elapsed.TotalSeconds;
             var rate = seconds > 0 ? fresh / seconds : 0;
-            var remaining = rate > 0 ? (int)Math.Min(int.MaxValue, (_quota - accepted) / rate) : -1;
+            var remaining = rate > 0 ? (int)Math.Min(int.MaxValue, (_request.Count - accepted) / rate) : -1;
             _reporter.Progress(new ProgressUpdate(
                 ProgressId,
                 _planOnly ? "Planning patch corpus" : "Building patch corpus",
-                string.Create(CultureInfo.InvariantCulture, $"{accepted}/{_quota} samples, {Volatile.Read(ref Rejected)} points rejected, {Volatile.Read(ref Failed)} failed, {rate:0.00} samples/s"),
-                _quota == 0 ? 100 : Math.Min(100, accepted * 100 / _quota),
+                string.Create(CultureInfo.InvariantCulture, $"{accepted}/{_request.Count} samples, {Volatile.Read(ref _counters.Rejected)} points rejected, {Volatile.Read(ref _counters.Failed)} failed, {rate:0.00} samples/s"),
+                Math.Min(100, accepted * 100 / _request.Count),
                 remaining));
         }
 
         private static string Where(SamplePoint? point) =>
             point is null ? "position not computed" : string.Create(CultureInfo.InvariantCulture, $"{point.Longitude:0.#####}, {point.Latitude:0.#####}");
-
-        private static void CleanStaleStaging(string staging)
-        {
-            if (!Directory.Exists(staging))
-            {
-                return;
-            }
-
-            // Leftovers of killed runs; recent ones may belong to a concurrent process.
-            foreach (var dir in Directory.GetDirectories(staging))
-            {
-                try
-                {
-                    if (Directory.GetLastWriteTimeUtc(dir) < DateTime.UtcNow.AddHours(-1))
-                    {
-                        Directory.Delete(dir, recursive: true);
-                    }
-                }
-                catch (IOException)
-                {
-                }
-            }
-        }
     }
 }

@@ -232,6 +232,10 @@ internal static class SampleWriter
                 ["deepsentinel:cloud_fraction"] = sample.CloudFraction,
                 ["deepsentinel:nodata_fraction"] = sample.NoDataFraction,
                 ["deepsentinel:s1_units"] = "linear",
+                ["deepsentinel:s2_processing_baseline"] = patch.S2.ProcessingBaseline,
+                ["deepsentinel:s2_offset_removed"] = patch.S2Pixels.OffsetsRemoved.Distinct().Count() == 1
+                    ? (JsonNode)patch.S2Pixels.OffsetsRemoved[0]
+                    : new JsonArray(patch.S2Pixels.OffsetsRemoved.Select(o => (JsonNode?)o).ToArray()),
                 ["deepsentinel:read_methods"] = new JsonObject
                 {
                     ["s2"] = string.Join(",", patch.S2Pixels.Methods.Distinct()),
@@ -245,10 +249,10 @@ internal static class SampleWriter
                 {
                     ["href"] = "./s2.tif",
                     ["type"] = "image/tiff; application=geotiff; profile=cloud-optimized",
-                    ["title"] = "Sentinel-2 L2A surface reflectance x 10000 (B01-B12 with B8A) at 10 m",
+                    ["title"] = "Sentinel-2 L2A surface reflectance x 10000, no offset whatever the processing baseline (B01-B12 with B8A) at 10 m",
                     ["roles"] = new JsonArray("data"),
                     ["eo:bands"] = new JsonArray(PatchExtractor.S2Bands.Select(b => (JsonNode?)new JsonObject { ["name"] = b }).ToArray()),
-                    ["raster:bands"] = new JsonArray(PatchExtractor.S2Bands.Select(_ => (JsonNode?)new JsonObject { ["nodata"] = 0, ["data_type"] = "uint16", ["scale"] = 0.0001, ["spatial_resolution"] = 10 }).ToArray()),
+                    ["raster:bands"] = new JsonArray(PatchExtractor.S2Bands.Select(_ => (JsonNode?)new JsonObject { ["nodata"] = 0, ["data_type"] = "uint16", ["scale"] = S2Radiometry.Scale, ["offset"] = 0, ["spatial_resolution"] = 10 }).ToArray()),
                 },
                 ["s1"] = new JsonObject
                 {

@@ -42,6 +42,12 @@ public sealed class SceneAsset
     /// <summary>The nodata value from raster:bands, when known.</summary>
     public double? NoData { get; init; }
 
+    /// <summary>The scale from raster:bands (value = DN x scale + offset), when declared.</summary>
+    public double? Scale { get; init; }
+
+    /// <summary>The offset from raster:bands (value = DN x scale + offset), when declared.</summary>
+    public double? Offset { get; init; }
+
     /// <summary>proj:shape (rows, columns), when known.</summary>
     public IReadOnlyList<int>? ProjShape { get; init; }
 

@@ -75,6 +75,12 @@ public sealed class SentinelScene
     /// <summary>The processing baseline (e.g. 05.09); Sentinel-2 only.</summary>
     public string? ProcessingBaseline { get; init; }
 
+    /// <summary>
+    /// Whether the provider says it already removed the processing baseline 04.00+ radiometric
+    /// offset from the DNs (Earth Search's earthsearch:boa_offset_applied); null when it says nothing.
+    /// </summary>
+    public bool? BoaOffsetApplied { get; init; }
+
     /// <summary>The provider the scene came from (e.g. PlanetaryComputer, or the API's URL).</summary>
     public string Provider { get; init; } = string.Empty;
 

@@ -98,6 +98,7 @@ public static partial class StacItemReader
             InstrumentMode = mission == SentinelMission.S1 ? GetString(props, "sar:instrument_mode") : null,
             MgrsTile = tile,
             ProcessingBaseline = baseline,
+            BoaOffsetApplied = mission == SentinelMission.S2 ? GetBool(props, "earthsearch:boa_offset_applied") ?? GetBool(props, "sentinel:boa_offset_applied") : null,
             Provider = provider,
             SelfHref = self ?? location,
         };
@@ -203,6 +204,8 @@ public static partial class StacItemReader
                 ResolutionM = resolution,
                 DataType = rasterBand.ValueKind == JsonValueKind.Object ? GetString(rasterBand, "data_type") : null,
                 NoData = rasterBand.ValueKind == JsonValueKind.Object ? GetDouble(rasterBand, "nodata") : null,
+                Scale = rasterBand.ValueKind == JsonValueKind.Object ? GetDouble(rasterBand, "scale") : null,
+                Offset = rasterBand.ValueKind == JsonValueKind.Object ? GetDouble(rasterBand, "offset") : null,
                 ProjShape = shape.Length == 2 ? shape : null,
                 ProjTransform = transform.Length >= 6 ? transform[..6] : null,
             });
@@ -323,6 +326,9 @@ public static partial class StacItemReader
 
     internal static double? GetDouble(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
+
+    internal static bool? GetBool(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : null;
 
     internal static int? GetInt(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var i) ? i : null;

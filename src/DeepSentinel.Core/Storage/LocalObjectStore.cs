@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using DeepSentinel.Core.Errors;
 
@@ -55,7 +56,9 @@ public sealed class LocalObjectStore : IObjectStore
         ArgumentNullException.ThrowIfNull(options);
         var path = PathOf(key);
         CreateFolderOf(path, key);
-        var temp = path + "." + Guid.NewGuid().ToString("N")[..8] + TempSuffix;
+        // The writer's process id is in the name: a later run can tell a dead writer's leftover
+        // from a file being written right now (DeleteAbandonedTemporaryFiles).
+        var temp = string.Create(CultureInfo.InvariantCulture, $"{path}.{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}{TempSuffix}");
         try
         {
             await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
@@ -163,6 +166,79 @@ public sealed class LocalObjectStore : IObjectStore
     {
         File.Delete(PathOf(key));
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Deletes the temporary files (*.partial) that killed writers left under <paramref name="prefix"/>:
+    /// those whose writing process no longer runs on this machine, and any older than a day
+    /// (another machine's, or a name without a process id). Returns how many were deleted.
+    /// </summary>
+    public int DeleteAbandonedTemporaryFiles(string prefix)
+    {
+        var folder = Path.Combine(Root, prefix);
+        if (!Directory.Exists(folder))
+        {
+            return 0;
+        }
+
+        var deleted = 0;
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*" + TempSuffix, SearchOption.AllDirectories))
+        {
+            if (!IsAbandoned(file))
+            {
+                continue;
+            }
+
+            try
+            {
+                file.Delete();
+                deleted++;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Gone already, or not ours to delete: leave it.
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Whether a process with this id runs on this machine.</summary>
+    internal static bool ProcessRuns(int processId)
+    {
+        if (processId == Environment.ProcessId)
+        {
+            return true;
+        }
+
+        if (OperatingSystem.IsLinux())
+        {
+            return Directory.Exists(string.Create(CultureInfo.InvariantCulture, $"/proc/{processId}"));
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsAbandoned(FileInfo file)
+    {
+        if (file.LastWriteTimeUtc < DateTime.UtcNow.AddDays(-1))
+        {
+            return true;
+        }
+
+        // <name>.<pid>-<8 hex>.partial
+        var stem = file.Name[..^TempSuffix.Length];
+        var tag = stem[(stem.LastIndexOf('.') + 1)..];
+        var dash = tag.IndexOf('-', StringComparison.Ordinal);
+        return dash > 0 && int.TryParse(tag.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !ProcessRuns(pid);
     }
 
     private static void Commit(string temp, string path, string key, bool ifNotExists)

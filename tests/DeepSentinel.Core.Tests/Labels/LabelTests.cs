@@ -211,6 +211,8 @@ public sealed class LabelTests(DemoCatalogFixture fixture) : IDisposable
 
         Assert.Empty(reporter.Errors);
         var sample = Assert.Single(labelled);
+        // Labelling leaves no staging folder behind, not even an empty one.
+        Assert.False(Directory.Exists(Path.Combine(corpus, ".staging-labels")));
         var cog = sample.AssetLocation("clc");
         var info = Independent.GdalInfo(cog);
         Assert.Equal("COG", (string)info["metadata"]!["IMAGE_STRUCTURE"]!["LAYOUT"]!);

@@ -177,22 +177,26 @@ public sealed class PatchSampleTests(DemoCatalogFixture fixture) : IDisposable
     }
 
     [Fact]
-    public async Task Shards_split_the_point_sequence_without_overlap()
+    public async Task A_shard_builds_its_share_of_every_nth_point_and_the_index_waits_for_the_last_shard()
     {
         var corpus = NewFolder();
+        var reporter = new RecordingReporter();
 
-        var shard0 = await RunAsync(Request(corpus, count: 5) with { Shard = 0, ShardCount = 2 });
-        var shard1 = await RunAsync(Request(corpus, count: 5) with { Shard = 1, ShardCount = 2 });
-        var mismatch = await Assert.ThrowsAsync<DeepSentinelException>(() => RunAsync(Request(corpus, count: 5)));
+        var shard0 = await RunAsync(Request(corpus, count: 5) with { Shard = 0, ShardCount = 2 }, reporter);
+        var journal0 = Directory.GetFiles(Path.Combine(corpus, "journal"), "*.accepted.json").Select(f => long.Parse(Path.GetFileName(f)[..10], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var indexAfterShard0 = Directory.Exists(Path.Combine(corpus, "index"));
+        await RunAsync(Request(corpus, count: 5) with { Shard = 1, ShardCount = 2 });
+        var other = await Assert.ThrowsAsync<DeepSentinelException>(() => RunAsync(Request(corpus, count: 5) with { Seed = 8 }));
 
-        Assert.Equal(3, shard0.Count);
-        Assert.Equal(2, shard1.Count);
-        Assert.All(shard0, s => Assert.Equal(0, s.Index % 2));
-        Assert.All(shard1, s => Assert.Equal(1, s.Index % 2));
+        Assert.Equal(3, journal0.Count);
+        Assert.All(journal0, i => Assert.Equal(0, i % 2));
+        Assert.False(indexAfterShard0);
+        Assert.Contains(reporter.Warnings, w => w.Contains("other shards", StringComparison.Ordinal));
+        Assert.All(shard0, s => Assert.Contains(s.Index, journal0));
         Assert.Equal(5, ReadIndex(corpus).Select(s => s.Id).Distinct().Count());
-        Assert.Equal(2, Directory.GetFiles(Path.Combine(corpus, "index")).Length);
-        Assert.Equal(ErrorIds.CorpusParametersMismatch, mismatch.ErrorId);
-        Assert.Contains("ShardCount", mismatch.Message, StringComparison.Ordinal);
+        Assert.Single(Directory.GetFiles(Path.Combine(corpus, "index")));
+        Assert.Equal(ErrorIds.CorpusParametersMismatch, other.ErrorId);
+        Assert.Contains("Seed", other.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -230,8 +234,7 @@ public sealed class PatchSampleTests(DemoCatalogFixture fixture) : IDisposable
         });
 
         Assert.Empty(samples);
-        Assert.False(File.Exists(Path.Combine(corpus, PatchCorpus.ManifestKey)));
-        Assert.False(Directory.Exists(Path.Combine(corpus, "samples")));
+        Assert.False(Directory.Exists(corpus));
         Assert.Equal(4, asked.Count);
         Assert.All(asked.Skip(1), a => Assert.StartsWith("Write a patch from S2", a.Action, StringComparison.Ordinal));
     }
