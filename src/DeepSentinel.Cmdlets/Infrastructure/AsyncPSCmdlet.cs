@@ -114,6 +114,15 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
             {
                 answer.TrySetResult(ShouldProcess(target, action));
             }
+            catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
+            {
+                // -Confirm where no one can be asked (pwsh -NonInteractive, a job, a runbook).
+                answer.TrySetException(ex);
+                ThrowTerminatingError(new ErrorRecord(
+                    new DeepSentinelException(ErrorIds.ConfirmationUnavailable, ErrorKind.InvalidOperation,
+                        $"-Confirm needs an interactive session to ask \"{action}\" for {target}, and this one cannot prompt ({ex.Message}). Preview with -WhatIf, or run without -Confirm.", target, ex),
+                    ErrorIds.ConfirmationUnavailable, ErrorCategory.InvalidOperation, target));
+            }
             catch (Exception ex)
             {
                 answer.TrySetException(ex);

@@ -19,6 +19,7 @@ public static class ErrorMapping
         ErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
         ErrorKind.ProtocolError => ErrorCategory.ProtocolError,
         ErrorKind.WriteError => ErrorCategory.WriteError,
+        ErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
         _ => ErrorCategory.NotSpecified,
     };
 

@@ -172,7 +172,7 @@ public sealed class PatchCorpus
         var text = await ReadTextAsync(ManifestKey, cancellationToken).ConfigureAwait(false);
         try
         {
-            return JsonSerializer.Deserialize<CorpusManifest>(text, PatchSample.Json);
+            return JsonSerializer.Deserialize<CorpusManifest>(text, PatchSample.Json) ?? throw new JsonException("the document is null");
         }
         catch (JsonException ex)
         {
@@ -341,7 +341,9 @@ public sealed class PatchCorpus
     /// <exception cref="DeepSentinelException"><see cref="ErrorIds.CorpusNotFound"/> when the location holds no corpus.</exception>
     public async IAsyncEnumerable<PatchSample> ReadIndexAsync(Action<DeepSentinelException>? onError, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (await Store.GetInfoAsync(ManifestKey, cancellationToken).ConfigureAwait(false) is null)
+        // The manifest is read, not only looked for: a truncated or foreign corpus.json is an
+        // error, not a corpus read as if nothing were wrong.
+        if (await ReadManifestAsync(cancellationToken).ConfigureAwait(false) is null)
         {
             throw new DeepSentinelException(ErrorIds.CorpusNotFound, ErrorKind.ObjectNotFound, $"{Store.DisplayName} holds no patch corpus (no {ManifestKey}). Build one with New-PatchSample.", Store.DisplayName);
         }

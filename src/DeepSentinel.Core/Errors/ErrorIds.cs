@@ -108,6 +108,8 @@ public static class ErrorIds
     public const string SensorDataMissing = "SensorDataMissing";
     /// <summary>A model folder already holds a model and -Resume was not given.</summary>
     public const string ModelFolderNotEmpty = "ModelFolderNotEmpty";
+    /// <summary>-Confirm was given where no one can be asked (a non-interactive session, a job).</summary>
+    public const string ConfirmationUnavailable = "ConfirmationUnavailable";
     /// <summary>Writing a model folder, event file or embedding file failed.</summary>
     public const string ModelWriteFailed = "ModelWriteFailed";
 }

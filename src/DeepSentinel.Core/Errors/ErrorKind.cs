@@ -26,4 +26,6 @@ public enum ErrorKind
     ProtocolError,
     /// <summary>Writing or reading local resources failed.</summary>
     WriteError,
+    /// <summary>The operation cannot be done in this session (e.g. a prompt where none can be shown).</summary>
+    InvalidOperation,
 }

@@ -45,6 +45,12 @@ public sealed class SceneSearchService
             throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, "Search either a static catalog or a STAC API, not both.");
         }
 
+        if (request.StacUrl is { } stacUrl && (!stacUrl.IsAbsoluteUri || stacUrl.Scheme is not ("http" or "https")))
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue,
+                $"-StacUrl must be an absolute http or https URL of a STAC API's landing page (e.g. https://earth-search.aws.element84.com/v1); it was '{stacUrl.OriginalString}'. For a catalog on disk, use -Catalog.", stacUrl.OriginalString);
+        }
+
         var retry = request.Timeout is { } t ? _services.Retry with { AttemptTimeout = t } : null;
         var http = _services.CreateHttp(reporter, retry);
         var stream = request.Catalog is not null
