@@ -131,6 +131,26 @@ Describe 'Clear errors with fitting categories' {
     }
 }
 
+Describe 'Sentinel-1 scenes whose georeferencing cannot be established' {
+    It 'are an error for that scene, never patches of zeros (they gave all-zero s1.tif)' {
+        $folder = New-TestFolder
+        Copy-Item -Recurse $fixture.Demo (Join-Path $folder 'demo')
+        foreach ($item in Get-ChildItem (Join-Path $folder 'demo' 'sentinel-1-rtc') -Recurse -Filter '*.json' | Where-Object Name -ne 'collection.json') {
+            $text = (Get-Content -Raw $item.FullName) -replace '"proj:epsg":\s*4326,?', ''
+            Set-Content $item.FullName $text
+        }
+        foreach ($tif in Get-ChildItem (Join-Path $folder 'demo' 'sentinel-1-rtc') -Recurse -Filter '*.tif') {
+            & gdal_edit.py -a_srs '' $tif.FullName
+            (& gdalinfo -json $tif.FullName | ConvertFrom-Json -AsHashtable).ContainsKey('coordinateSystem') | Should -BeFalse
+        }
+        $corpus = Join-Path $folder 'corpus'
+        $out = New-PatchSample $corpus -Catalog (Join-Path $folder 'demo') -Start 2019-08-01 -End 2019-08-20 -Count 2 -MaxPoints 20 -WarningVariable warn -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        "$warn" | Should -Match 'has no coordinate reference system'
+        Get-ChildItem (Join-Path $corpus 'samples') -Recurse -Filter 's1.tif' -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Per-item errors let the batch go on' {
     It 'Get-PatchSample: a deleted sample is an error and is not passed on (it was emitted beside its error)' {
         $corpus = Copy-Corpus-Fixture

@@ -51,6 +51,8 @@ public static class ErrorIds
 
     /// <summary>A scene lacks a band the corpus needs (e.g. SCL, VH).</summary>
     public const string SceneBandMissing = "SceneBandMissing";
+    /// <summary>A scene's rasters have no coordinate reference system and its item names none.</summary>
+    public const string SceneGeoreferenceMissing = "SceneGeoreferenceMissing";
     /// <summary>A corpus was opened with parameters that differ from the ones it was built with.</summary>
     public const string CorpusParametersMismatch = "CorpusParametersMismatch";
     /// <summary>A corpus index or journal entry is unreadable.</summary>

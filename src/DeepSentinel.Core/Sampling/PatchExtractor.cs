@@ -112,6 +112,14 @@ public sealed class PatchExtractor : IDisposable
         var vvSet = Open(vvAsset);
         var vhSet = Open(vhAsset);
         var epsg = s1.Epsg ?? CoordinateTransform.EpsgOf(vvSet.ProjectionWkt) ?? 0;
+        if (epsg == 0)
+        {
+            // Without a CRS the pixels cannot be placed: reading on would give a patch of zeros
+            // that looks valid. The scene is unusable, not the point.
+            throw new DeepSentinelException(ErrorIds.SceneGeoreferenceMissing, ErrorKind.InvalidData,
+                $"Sentinel-1 scene {s1.Id} has no coordinate reference system: neither its STAC item (proj:epsg, proj:code) nor its GeoTIFF ({Path.GetFileName(vvAsset.Href.AbsolutePath)}) names one, so its pixels cannot be placed on the patch grid.", s1.Id);
+        }
+
         var sameGrid = vvSet.Width == vhSet.Width && vvSet.Height == vhSet.Height && vvSet.GeoTransform.SequenceEqual(vhSet.GeoTransform);
         if (!sameGrid)
         {

@@ -1015,7 +1015,7 @@ public sealed class PatchSampleService
             {
                 return read();
             }
-            catch (DeepSentinelException ex) when (ex.ErrorId is ErrorIds.RasterUnreadable or ErrorIds.SceneBandMissing)
+            catch (DeepSentinelException ex) when (ex.ErrorId is ErrorIds.RasterUnreadable or ErrorIds.SceneBandMissing or ErrorIds.SceneGeoreferenceMissing)
             {
                 if (_brokenScenes.TryAdd(scene.Id, ex.Message))
                 {
