@@ -65,6 +65,13 @@ Describe 'New-PatchSample and Get-PatchSample' {
         ([pscustomobject]@{ Path = $fixture.Corpus } | Get-PatchSample).Count | Should -Be 16
     }
 
+    It 'samples convert to JSON and CSV (a dictionary with number keys broke ConvertTo-Json)' {
+        $json = Get-PatchSample $fixture.Corpus | Select-Object -First 2 | ConvertTo-Json -Depth 4 | ConvertFrom-Json
+        $json.Count | Should -Be 2
+        $json[0].ClcShares.'211' | Should -BeGreaterThan 0
+        @(Get-PatchSample $fixture.Corpus | ConvertTo-Csv).Count | Should -Be 17
+    }
+
     It 'the default table view shows whole coordinates' {
         $text = Get-PatchSample $fixture.Corpus | Select-Object -First 2 | Format-Table | Out-String -Width 120
         $text | Should -Match '48\.8384'

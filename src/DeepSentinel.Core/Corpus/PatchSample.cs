@@ -94,15 +94,16 @@ public sealed class PatchSample : Training.ITrainingPatchProvider
     public Dictionary<string, string> Labels { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Share of each CORINE Land Cover level-3 class in the patch (e.g. 211 -> 0.91), from the STAC
-    /// Item that Add-CorineLabel wrote; empty when the sample has no CLC label. Not stored in the index.
+    /// Share of each CORINE Land Cover level-3 class in the patch, by code (e.g. "211" -> 0.91;
+    /// string keys, so ConvertTo-Json and Export-Csv take the sample), from the STAC Item that
+    /// Add-CorineLabel wrote; empty when the sample has no CLC label. Not stored in the index.
     /// </summary>
     [JsonIgnore]
-    public Dictionary<int, double> ClcShares { get; } = [];
+    public Dictionary<string, double> ClcShares { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The CLC level-3 class that covers most of the patch, or null without a CLC label.</summary>
     [JsonIgnore]
-    public int? DominantClc => ClcShares.Count == 0 ? null : ClcShares.MaxBy(s => (s.Value, -s.Key)).Key;
+    public int? DominantClc => ClcShares.Count == 0 ? null : int.Parse(ClcShares.MaxBy(s => (s.Value, -int.Parse(s.Key, CultureInfo.InvariantCulture))).Key, CultureInfo.InvariantCulture);
 
     /// <summary>The name of <see cref="DominantClc"/> in the CLC legend (e.g. "Non-irrigated arable land").</summary>
     [JsonIgnore]

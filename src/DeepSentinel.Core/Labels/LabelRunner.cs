@@ -228,7 +228,7 @@ internal static class LabelRunner
             {
                 if (int.TryParse(code, NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) && share is JsonValue v && v.TryGetValue<double>(out var value))
                 {
-                    sample.ClcShares[c] = value;
+                    sample.ClcShares[c.ToString(CultureInfo.InvariantCulture)] = value;
                 }
             }
         }
