@@ -20,6 +20,7 @@ public static class ErrorMapping
         ErrorKind.ProtocolError => ErrorCategory.ProtocolError,
         ErrorKind.WriteError => ErrorCategory.WriteError,
         ErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
+        ErrorKind.InvalidResult => ErrorCategory.InvalidResult,
         _ => ErrorCategory.NotSpecified,
     };
 

@@ -28,4 +28,6 @@ public enum ErrorKind
     WriteError,
     /// <summary>The operation cannot be done in this session (e.g. a prompt where none can be shown).</summary>
     InvalidOperation,
+    /// <summary>A computation gave no usable result (e.g. the training engine failed or its loss is not finite).</summary>
+    InvalidResult,
 }

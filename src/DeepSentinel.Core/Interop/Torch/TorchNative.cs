@@ -259,7 +259,7 @@ internal static unsafe class TorchNative
             IoError => new DeepSentinelException(ErrorIds.ModelNotFound, ErrorKind.ObjectNotFound, text, target),
             CorruptFile => new DeepSentinelException(ErrorIds.ModelFileCorrupt, ErrorKind.InvalidData, text, target),
             DeviceUnavailable => new DeepSentinelException(ErrorIds.TrainingDeviceUnavailable, ErrorKind.ResourceUnavailable, text, target),
-            _ => new DeepSentinelException(ErrorIds.TrainingFailed, ErrorKind.NotSpecified, text, target),
+            _ => new DeepSentinelException(ErrorIds.TrainingFailed, ErrorKind.InvalidResult, text, target),
         };
     }
 
