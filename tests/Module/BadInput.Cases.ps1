@@ -1,7 +1,8 @@
 # The bad-input catalogue: one case a line, run by BadInput.Tests.ps1, each in a child pwsh in a
 # fresh working folder. In a case's script, $fx holds the shared fixtures (Demo, Clc, Osm, Corpus,
 # Model) and $catalog the bundled scene catalog; ./corpus, ./model and ./demo are writable copies
-# when the case asks for them (Copy = 'corpus', 'model').
+# when the case asks for them (Copy = 'corpus', 'model'). Copy-SceneCatalog copies the bundled
+# catalog to ./c and returns its first item's file, for cases that damage an item.
 #   Id:      the stable id the error must carry (the part of FullyQualifiedErrorId before the comma)
 #   Item:    the error is per item: non-terminating, and at least Out objects still come out
 #   NoWrite: a path (relative to the working folder) that must not exist afterwards
@@ -51,12 +52,12 @@ $bbox = '-Catalog $catalog -BoundingBox'
     @{ N = 'catalog JSON null'; S = "Set-Content ./c.json 'null'; Get-SentinelScene -Catalog ./c.json"; Id = 'NotAStacEndpoint|CatalogUnreadable' }
     @{ N = 'catalog wrong type'; S = "Set-Content ./c.json '{""type"": ""Feature"", ""id"": ""x"", ""links"": []}'; Get-SentinelScene -Catalog ./c.json"; Id = 'NotAStacEndpoint|SceneItemInvalid|CatalogUnreadable' }
     @{ N = 'catalog HTML'; S = "Set-Content ./c.json '<html><body>login</body></html>'; Get-SentinelScene -Catalog ./c.json"; Id = 'NotAStacEndpoint' }
-    @{ N = 'item without id'; S = 'Copy-Item -Recurse $catalog ./c; $i = Get-ChildItem ./c -Recurse -Filter *.json | ? { (Get-Content -Raw $_) -match ''"Feature"'' } | select -First 1; Set-Content $i ''{"type": "Feature", "properties": {}}''; Get-SentinelScene -Catalog ./c'; Id = 'SceneItemInvalid'; Item = $true; Out = 5 }
-    @{ N = 'item without properties'; S = 'Copy-Item -Recurse $catalog ./c; $i = Get-ChildItem ./c -Recurse -Filter *.json | ? { (Get-Content -Raw $_) -match ''"Feature"'' } | select -First 1; Set-Content $i ''{"type": "Feature", "id": "x"}''; Get-SentinelScene -Catalog ./c'; Id = 'SceneItemInvalid'; Item = $true; Out = 5 }
-    @{ N = 'item garbage JSON'; S = 'Copy-Item -Recurse $catalog ./c; $i = Get-ChildItem ./c -Recurse -Filter *.json | ? { (Get-Content -Raw $_) -match ''"Feature"'' } | select -First 1; Set-Content $i ''{{{''; Get-SentinelScene -Catalog ./c'; Id = 'StacResponseMalformed|SceneItemInvalid|CatalogUnreadable'; Item = $true; Out = 5 }
-    @{ N = 'item bad datetime'; S = 'Copy-Item -Recurse $catalog ./c; $i = Get-ChildItem ./c -Recurse -Filter *.json | ? { (Get-Content -Raw $_) -match ''"Feature"'' } | select -First 1; $j = Get-Content -Raw $i | ConvertFrom-Json -AsHashtable; $j.properties.datetime = ''soon''; $j | ConvertTo-Json -Depth 20 | Set-Content $i; Get-SentinelScene -Catalog ./c'; Id = 'SceneItemInvalid'; Item = $true; Out = 5 }
-    @{ N = 'item geometry broken'; S = 'Copy-Item -Recurse $catalog ./c; $i = Get-ChildItem ./c -Recurse -Filter *.json | ? { (Get-Content -Raw $_) -match ''"Feature"'' } | select -First 1; $j = Get-Content -Raw $i | ConvertFrom-Json -AsHashtable; $j.geometry = @{ type = ''Polygon''; coordinates = 5 }; $j | ConvertTo-Json -Depth 20 | Set-Content $i; Get-SentinelScene -Catalog ./c'; Id = 'SceneItemInvalid'; Item = $true; Out = 5 }
-    @{ N = 'child link to a missing file'; S = 'Copy-Item -Recurse $catalog ./c; $i = Get-ChildItem ./c -Recurse -Filter *.json | ? { (Get-Content -Raw $_) -match ''"Feature"'' } | select -First 1; Remove-Item $i; Get-SentinelScene -Catalog ./c'; Id = 'CatalogUnreadable|StacRequestFailed|NotAStacEndpoint'; Item = $true; Out = 5 }
+    @{ N = 'item without id'; S = '$i = Copy-SceneCatalog; Set-Content $i ''{"type": "Feature", "properties": {}}''; Get-SentinelScene -Catalog ./c'; Id = 'SceneItemInvalid'; Item = $true; Out = 5 }
+    @{ N = 'item without properties'; S = '$i = Copy-SceneCatalog; Set-Content $i ''{"type": "Feature", "id": "x"}''; Get-SentinelScene -Catalog ./c'; Id = 'SceneItemInvalid'; Item = $true; Out = 5 }
+    @{ N = 'item garbage JSON'; S = '$i = Copy-SceneCatalog; Set-Content $i ''{{{''; Get-SentinelScene -Catalog ./c'; Id = 'StacResponseMalformed|SceneItemInvalid|CatalogUnreadable'; Item = $true; Out = 5 }
+    @{ N = 'item bad datetime'; S = '$i = Copy-SceneCatalog; $j = Get-Content -Raw $i | ConvertFrom-Json -AsHashtable; $j.properties.datetime = ''soon''; $j | ConvertTo-Json -Depth 20 | Set-Content $i; Get-SentinelScene -Catalog ./c'; Id = 'SceneItemInvalid'; Item = $true; Out = 5 }
+    @{ N = 'item geometry broken'; S = '$i = Copy-SceneCatalog; $j = Get-Content -Raw $i | ConvertFrom-Json -AsHashtable; $j.geometry = @{ type = ''Polygon''; coordinates = 5 }; $j | ConvertTo-Json -Depth 20 | Set-Content $i; Get-SentinelScene -Catalog ./c'; Id = 'SceneItemInvalid'; Item = $true; Out = 5 }
+    @{ N = 'child link to a missing file'; S = '$i = Copy-SceneCatalog; Remove-Item $i; Get-SentinelScene -Catalog ./c'; Id = 'CatalogUnreadable|StacRequestFailed|NotAStacEndpoint'; Item = $true; Out = 5 }
     # --- New-DemoCatalog ---
     @{ N = 'demo tile size 301'; S = 'New-DemoCatalog ./d -TileSize 301'; Id = 'InvalidParameterValue'; NoWrite = 'd' }
     @{ N = 'demo tile size 100'; S = 'New-DemoCatalog ./d -TileSize 100'; Id = 'ParameterArgumentValidationError'; NoWrite = 'd' }

@@ -24,6 +24,10 @@ BeforeAll {
         'ParameterArgumentValidationErrorNullNotAllowed'
     # The runner inside the child: run the case, then print one JSON line describing what came out.
     $runner = @'
+function Copy-SceneCatalog {
+    Copy-Item -Recurse $catalog ./c
+    Get-ChildItem ./c -Recurse -Filter *.json | Where-Object { (Get-Content -Raw $_) -match '"Feature"' } | Select-Object -First 1
+}
 $out = 0
 $errors = [System.Collections.Generic.List[object]]::new()
 $terminating = $null

@@ -6,11 +6,6 @@ BeforeAll {
     Import-Module (Get-ModulePath) -Force
     $fixture = Get-TestFixture
     $ProgressPreference = 'SilentlyContinue'
-    function Copy-Corpus-Fixture {
-        $folder = New-TestFolder
-        Copy-Item -Recurse $fixture.Corpus (Join-Path $folder 'corpus')
-        Join-Path $folder 'corpus'
-    }
 }
 
 Describe 'Secrets never reach an error record' {
@@ -153,7 +148,7 @@ Describe 'Sentinel-1 scenes whose georeferencing cannot be established' {
 
 Describe 'Per-item errors let the batch go on' {
     It 'Get-PatchSample: a deleted sample is an error and is not passed on (it was emitted beside its error)' {
-        $corpus = Copy-Corpus-Fixture
+        $corpus = Copy-TestCorpus
         Remove-Item -Recurse (Join-Path $corpus 'samples' 'ds00000008_31UDQ_20190801')
         $samples = Get-PatchSample $corpus -ErrorVariable err -ErrorAction SilentlyContinue
         $samples.Count | Should -Be 15
@@ -168,7 +163,7 @@ Describe 'Per-item errors let the batch go on' {
     }
 
     It 'Get-Embedding: one truncated raster is that patch''s error, the rest is embedded (it was terminating)' {
-        $corpus = Copy-Corpus-Fixture
+        $corpus = Copy-TestCorpus
         $tif = Join-Path $corpus 'samples' 'ds00000009_31UDQ_20190801' 's2.tif'
         $bytes = [IO.File]::ReadAllBytes($tif)
         [IO.File]::WriteAllBytes($tif, $bytes[0..1000])

@@ -5,16 +5,11 @@ BeforeAll {
     Import-Module (Get-ModulePath) -Force
     $fixture = Get-TestFixture
     $ProgressPreference = 'SilentlyContinue'
-    function Copy-Corpus-Fixture {
-        $folder = New-TestFolder
-        Copy-Item -Recurse $fixture.Corpus (Join-Path $folder 'corpus')
-        Join-Path $folder 'corpus'
-    }
 }
 
 Describe 'Add-CorineLabel and Add-OsmLabel' {
     It 'label a corpus through the pipeline: Get-PatchSample | Add-CorineLabel | Add-OsmLabel' {
-        $corpus = Copy-Corpus-Fixture
+        $corpus = Copy-TestCorpus
         $out = Get-PatchSample $corpus | Add-CorineLabel $fixture.Clc -Force | Add-OsmLabel $fixture.Osm -Force
         $out.Count | Should -Be 16
         $out | ForEach-Object { $_ | Should -BeOfType DeepSentinel.Core.Corpus.PatchSample }
@@ -48,7 +43,7 @@ Describe 'Add-CorineLabel and Add-OsmLabel' {
         @{ Cmdlet = 'Add-CorineLabel'; Source = 'Clc' }
         @{ Cmdlet = 'Add-OsmLabel'; Source = 'Osm' }
     ) {
-        $corpus = Copy-Corpus-Fixture
+        $corpus = Copy-TestCorpus
         $temp = @(Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'deepsentinel-osm-*').Count
         foreach ($try in 1..3) {
             $r = Invoke-ChildPwsh -TimeoutSeconds 90 -Script "$Cmdlet -Corpus '$corpus' -Path '$($fixture.$Source)' -Force | Select-Object -First 1 | ForEach-Object Id"
@@ -72,7 +67,7 @@ Describe 'Add-CorineLabel and Add-OsmLabel' {
         $folder = New-TestFolder
         # A CLC raster from another demo area (Spain) does not cover the Paris corpus.
         $far = New-DemoCatalog (Join-Path $folder 'far') -Longitude -3.7 -Latitude 40.4 -TileSize 300 -Tiles 1 -S2ScenesPerTile 1 -S1Scenes 1
-        $corpus = Copy-Corpus-Fixture
+        $corpus = Copy-TestCorpus
         $out = Get-PatchSample $corpus | Add-CorineLabel $far.ClcPath -Force -WarningVariable warn -WarningAction SilentlyContinue | Add-OsmLabel $fixture.Osm -Force -ErrorVariable err
         $out | Should -BeNullOrEmpty
         $warn.Count | Should -Be 16
@@ -81,7 +76,7 @@ Describe 'Add-CorineLabel and Add-OsmLabel' {
     }
 
     It '-WhatIf labels nothing and writes nothing' {
-        $corpus = Copy-Corpus-Fixture
+        $corpus = Copy-TestCorpus
         $item = Join-Path $corpus 'samples' 'ds00000007_31UEQ_20190806' 'item.json'
         $before = Get-FileHash $item
         $out = Get-PatchSample $corpus | Add-OsmLabel $fixture.Osm -Force -WhatIf
@@ -99,7 +94,7 @@ Describe 'Add-CorineLabel and Add-OsmLabel' {
 
     It 'binds samples by value and -Corpus by name; takes -Corpus on any store location' {
         (Get-Command Add-CorineLabel).Parameters['InputObject'].Attributes.ValueFromPipeline | Should -Contain $true
-        $corpus = Copy-Corpus-Fixture
+        $corpus = Copy-TestCorpus
         (Add-CorineLabel -Corpus $corpus -Path $fixture.Clc -Force).Count | Should -Be 16
     }
 }

@@ -54,6 +54,13 @@ function New-TestFixture([string] $Root) {
     Set-Content (Join-Path $Root 'ready') 'ok'
 }
 
+# A writable copy of the shared corpus, for tests that label, damage or extend it.
+function Copy-TestCorpus {
+    $folder = New-TestFolder
+    Copy-Item -Recurse (Get-TestFixture).Corpus (Join-Path $folder 'corpus')
+    Join-Path $folder 'corpus'
+}
+
 function New-TestFolder([string] $Prefix = 'ds-pester-') {
     $path = Join-Path ([IO.Path]::GetTempPath()) ($Prefix + [guid]::NewGuid().ToString('N').Substring(0, 12))
     New-Item -ItemType Directory $path | Out-Null
@@ -102,4 +109,4 @@ function Start-TestRunspace([string] $Script) {
     [pscustomobject]@{ PowerShell = $ps; Async = $ps.BeginInvoke() }
 }
 
-Export-ModuleMember -Function Get-ModulePath, Get-PwshPath, Get-TestFixture, New-TestFolder, Invoke-ChildPwsh, Start-TestRunspace
+Export-ModuleMember -Function Get-ModulePath, Get-PwshPath, Get-TestFixture, Copy-TestCorpus, New-TestFolder, Invoke-ChildPwsh, Start-TestRunspace
