@@ -451,6 +451,13 @@ public sealed class PatchSampleService
 
         /// <summary>Not decided in this run (a read failure, a scene that failed earlier, not needed after all): not journaled.</summary>
         Open,
+
+        /// <summary>
+        /// Accepted but not written because its shard's share was full when it finished: in the
+        /// parallel workers' order a later point may have filled the share first, so the point is
+        /// left untried rather than tried, and the merge that follows takes it in point order.
+        /// </summary>
+        NotClaimed,
     }
 
     /// <summary>
@@ -596,6 +603,11 @@ public sealed class PatchSampleService
         {
             lock (_gate)
             {
+                if (outcome == Outcome.NotClaimed)
+                {
+                    return;
+                }
+
                 _outcomes[index] = outcome;
                 if (sample is not null)
                 {
@@ -968,7 +980,7 @@ public sealed class PatchSampleService
                     if (!_state.TryClaim(point.Index, _phase.Share?.Quota))
                     {
                         _reporter.Verbose($"Point {point.Index} ({Where(point)}) is not written: the corpus's {_request.Count} samples lie before it, or this shard's share is full.");
-                        return (Outcome.Open, null);
+                        return (Outcome.NotClaimed, null);
                     }
 
                     try
