@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using DeepSentinel.Core.Diagnostics;
 using DeepSentinel.Core.Errors;
+using DeepSentinel.Core.Hashing;
 using DeepSentinel.Core.Http;
 using DeepSentinel.Core.Services;
 using Google;
@@ -39,13 +40,15 @@ public sealed class GcsObjectStore : IObjectStore
     private readonly string? _userProject;
     private readonly int _chunkSize;
     private readonly int _failuresWithoutProgress;
+    private readonly HttpRetryOptions _retry;
 
     // The upload in progress on this async flow, so the HTTP handlers can count its failed attempts.
     private static readonly AsyncLocal<UploadWatch?> CurrentUpload = new();
 
-    private GcsObjectStore(StoreLocation location, StorageClient client, Uri endpoint, GoogleCredential? credential, string? userProject, int chunkSize, int failuresWithoutProgress)
+    private GcsObjectStore(StoreLocation location, StorageClient client, Uri endpoint, GoogleCredential? credential, string? userProject, int chunkSize, HttpRetryOptions retry)
     {
-        _failuresWithoutProgress = failuresWithoutProgress;
+        _retry = retry;
+        _failuresWithoutProgress = Math.Max(2, retry.MaxAttempts) * 2;
         _location = location;
         _client = client;
         Endpoint = endpoint;
@@ -114,7 +117,7 @@ public sealed class GcsObjectStore : IObjectStore
 
         var chunk = Math.Max(ChunkGranularity, options.BlockSize / ChunkGranularity * ChunkGranularity);
         var retry = options.Retry ?? services.Retry;
-        return new GcsObjectStore(location, builder.Build(), endpoint, credential, string.IsNullOrWhiteSpace(options.GcsUserProject) ? null : options.GcsUserProject, chunk, Math.Max(2, retry.MaxAttempts) * 2);
+        return new GcsObjectStore(location, builder.Build(), endpoint, credential, string.IsNullOrWhiteSpace(options.GcsUserProject) ? null : options.GcsUserProject, chunk, retry);
     }
 
     /// <inheritdoc />
@@ -189,7 +192,7 @@ public sealed class GcsObjectStore : IObjectStore
                 try
                 {
                     await using var sink = pipe.Writer.AsStream(leaveOpen: true);
-                    await _client.DownloadObjectAsync(_location.Bucket, name, sink, new DownloadObjectOptions { UserProject = _userProject }, token).ConfigureAwait(false);
+                    await DownloadAsync(name, sink, 0, null, token).ConfigureAwait(false);
                     await pipe.Writer.CompleteAsync().ConfigureAwait(false);
                 }
                 catch (Exception ex)
@@ -228,7 +231,7 @@ public sealed class GcsObjectStore : IObjectStore
         using var received = new MemoryStream();
         try
         {
-            await _client.DownloadObjectAsync(_location.Bucket, name, received, new DownloadObjectOptions { UserProject = _userProject, Range = new RangeHeaderValue(offset, offset + buffer.Length - 1) }, cancellationToken).ConfigureAwait(false);
+            await DownloadAsync(name, received, offset, buffer.Length, cancellationToken).ConfigureAwait(false);
         }
         catch (GoogleApiException ex) when (ex.HttpStatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
         {
@@ -244,6 +247,45 @@ public sealed class GcsObjectStore : IObjectStore
         window.CopyTo(buffer);
         return window.Length;
     }
+
+    /// <summary>
+    /// Downloads into <paramref name="destination"/> with the library, which checks the object's
+    /// hashes but retries no response cut off mid-body (its back-off handler sees only failures
+    /// before the body). Such a download is asked for again, within the retry bounds, from the
+    /// first byte not yet received and pinned to the object's generation; a whole object put
+    /// together so is checked against its CRC32C here.
+    /// </summary>
+    private async Task DownloadAsync(string name, Stream destination, long offset, long? length, CancellationToken cancellationToken)
+    {
+        var sink = new CountingStream(destination, whole: offset == 0 && length is null);
+        long? generation = null;
+        string? crc32c = null;
+        for (var resumes = 0; ; resumes++)
+        {
+            var from = offset + sink.Written;
+            var range = from == 0 && length is null ? null : new RangeHeaderValue(from, length is { } n ? offset + n - 1 : null);
+            try
+            {
+                await _client.DownloadObjectAsync(_location.Bucket, name, sink, new DownloadObjectOptions { UserProject = _userProject, Range = range, Generation = generation }, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException && !IsHashMismatch(ex) && resumes < _retry.MaxAttempts - 1 && !cancellationToken.IsCancellationRequested)
+            {
+                // The library buffers what it receives in chunks: the cut may have cost nothing or a chunk.
+                await Task.Delay(TimeSpan.FromTicks(Math.Min(_retry.MaxDelay.Ticks, _retry.BaseDelay.Ticks << Math.Min(resumes, 16))), cancellationToken).ConfigureAwait(false);
+                var current = await _client.GetObjectAsync(_location.Bucket, name, new GetObjectOptions { UserProject = _userProject }, cancellationToken).ConfigureAwait(false);
+                generation ??= current.Generation;
+                crc32c ??= current.Crc32c;
+            }
+        }
+
+        if (sink.Crc is { } crc && crc32c is not null && Convert.ToBase64String(crc.GetCurrentHash()) != crc32c)
+        {
+            throw new IOException($"Incorrect hash of the resumed download: expected '{crc32c}' (base64), was '{Convert.ToBase64String(crc.GetCurrentHash())}' (base64).");
+        }
+    }
+
+    private static bool IsHashMismatch(Exception ex) => ex is IOException && ex.Message.Contains("hash", StringComparison.OrdinalIgnoreCase);
 
     /// <inheritdoc />
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -334,7 +376,7 @@ public sealed class GcsObjectStore : IObjectStore
 
     private DeepSentinelException DownloadFailure(Exception ex, string name) =>
         // The library reports a hash mismatch of the received bytes as an IOException naming the hashes.
-        ex is IOException && ex.Message.Contains("hash", StringComparison.OrdinalIgnoreCase)
+        IsHashMismatch(ex)
             ? new DeepSentinelException(ErrorIds.StorageIntegrityFailed, ErrorKind.InvalidData, $"Downloading '{name}' from {DisplayName} failed its integrity check: the bytes received do not match the object's hashes. Try again.", name)
             : Failure(ex, "read", name);
 
@@ -562,6 +604,52 @@ public sealed class GcsObjectStore : IObjectStore
         }
 
         public void Dispose() => _stop.Dispose();
+    }
+
+    /// <summary>Passes writes on, counting them (and hashing them, for a whole object).</summary>
+    private sealed class CountingStream(Stream inner, bool whole) : Stream
+    {
+        public long Written { get; private set; }
+
+        public Crc32C? Crc { get; } = whole ? new Crc32C() : null;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => Written;
+
+        public override long Position { get => Written; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            inner.Write(buffer);
+            Crc?.Append(buffer);
+            Written += buffer.Length;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            Crc?.Append(buffer.Span);
+            Written += buffer.Length;
+        }
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>The reading end of a download pipe; disposing it stops the download.</summary>
