@@ -12,12 +12,14 @@ using DeepSentinel.Core.Storage;
 // patches, for comparison with GDAL's /vsiaz/ and /vsigs/ (bench/gdal_vs_ranges.py).
 //
 // Usage: DeepSentinel.Bench <azurite-blob-endpoint> <gcs-endpoint> <patch-folder> <samples> <parallel> <report.md>
-//        DeepSentinel.Bench compare <azurite-blob-endpoint> <gcs-endpoint> <samples> <parallel> <rounds> <report.md>
-//          (the SDK-based stores against the hand-written ones, SdkComparison.cs)
+//        DeepSentinel.Bench corpus|child|report ...  (the SDK-based stores against the hand-written
+//          ones, SdkComparison.cs; run by bench/run.sh compare)
 switch (args.FirstOrDefault())
 {
-    case "compare":
-        return await DeepSentinel.Bench.SdkComparison.CompareAsync(args);
+    case "corpus":
+        return DeepSentinel.Bench.SdkComparison.Corpus(args);
+    case "report":
+        return await DeepSentinel.Bench.SdkComparison.ReportAsync(args);
     case "child":
         return await DeepSentinel.Bench.SdkComparison.ChildAsync(args);
 }

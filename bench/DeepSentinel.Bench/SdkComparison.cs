@@ -11,51 +11,38 @@ namespace DeepSentinel.Bench;
 
 /// <summary>
 /// The SDK-based stores against the hand-written ones they replaced (a copy kept in HandWritten/
-/// only for this comparison), in one invocation: each (layer, store) runs in its own child process
-/// so that its peak memory is its own, in alternating order, on the same corpus and emulators.
+/// only for this comparison), in one invocation of bench/run.sh compare: each (layer, store) runs
+/// in its own process (so its peak memory is its own) against freshly started emulators (Azurite
+/// keeps everything in memory), on the same corpus.
 /// </summary>
 internal static class SdkComparison
 {
     private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    public sealed record Figures(string Layer, string Store, double UpSeq, double UpPar, double DownSeq, double DownPar, long Objects, long Bytes, long PeakWorkingSet, long Allocated);
+    public sealed record Figures(string Layer, string Store, double UpSeq, double UpPar, double DownSeq, double DownPar, long Objects, long Bytes, long PeakWorkingSet, long Allocated, string LoadBefore, string LoadAfter);
 
-    /// <summary>compare &lt;azurite&gt; &lt;gcs&gt; &lt;samples&gt; &lt;parallel&gt; &lt;rounds&gt; &lt;report.md&gt;</summary>
-    public static async Task<int> CompareAsync(string[] args)
+    /// <summary>corpus &lt;folder&gt; &lt;samples&gt;: writes the corpus every run copies; prints its size in bytes.</summary>
+    public static int Corpus(string[] args)
     {
-        var (azurite, gcs) = (args[1], args[2]);
-        var samples = int.Parse(args[3], CultureInfo.InvariantCulture);
-        var parallel = int.Parse(args[4], CultureInfo.InvariantCulture);
-        var rounds = int.Parse(args[5], CultureInfo.InvariantCulture);
-        var work = Directory.CreateTempSubdirectory("ds-bench-cmp-").FullName;
-        var corpus = Path.Combine(work, "corpus");
-        var bytes = MakeCorpus(corpus, samples);
-        var load = new List<string> { LoadAverage() };
-        var results = new List<Figures>();
-        for (var round = 0; round < rounds; round++)
-        {
-            foreach (var store in new[] { "Azurite", "GCS emulator" })
-            {
-                // Alternate which layer goes first, so drift in the machine's load hits both alike.
-                var layers = round % 2 == 0 ? new[] { "hand-written", "SDK" } : new[] { "SDK", "hand-written" };
-                foreach (var layer in layers)
-                {
-                    results.Add(await RunChildAsync(layer, store, azurite, gcs, corpus, parallel));
-                    load.Add(LoadAverage());
-                    Console.Error.WriteLine($"{layer} {store}: done (load {load[^1]})");
-                }
-            }
-        }
+        Console.WriteLine(MakeCorpus(args[1], int.Parse(args[2], CultureInfo.InvariantCulture)).ToString(CultureInfo.InvariantCulture));
+        return 0;
+    }
 
+    /// <summary>report &lt;runs.jsonl&gt; &lt;samples&gt; &lt;parallel&gt; &lt;bytes&gt; &lt;report.md&gt;: the table over all runs of one invocation.</summary>
+    public static async Task<int> ReportAsync(string[] args)
+    {
+        var results = (await File.ReadAllLinesAsync(args[1])).Where(l => l.StartsWith('{')).Select(l => JsonSerializer.Deserialize<Figures>(l)!).ToList();
+        var samples = int.Parse(args[2], CultureInfo.InvariantCulture);
+        var parallel = int.Parse(args[3], CultureInfo.InvariantCulture);
+        var bytes = long.Parse(args[4], CultureInfo.InvariantCulture);
         var report = new StringBuilder();
-        report.AppendLine(CultureInfo.InvariantCulture, $"Corpus: {samples} samples, {samples * 6} objects, {bytes / 1e6:0.0} MB; parallel = {parallel} transfers; {Environment.ProcessorCount} cores; {rounds} round(s), layers alternating; each (layer, store) in its own process.");
-        report.AppendLine(CultureInfo.InvariantCulture, $"Load average (1, 5, 15 min) before and after each run: {string.Join(" | ", load)}.");
+        report.AppendLine(CultureInfo.InvariantCulture, $"Corpus: {samples} samples, {samples * 6} objects, {bytes / 1e6:0.0} MB; parallel = {parallel} transfers; {Environment.ProcessorCount} cores. Each (layer, store) ran in its own process against freshly started emulators, in the order listed at the end.");
         report.AppendLine();
-        report.AppendLine("Seconds for the whole corpus (median over rounds); ratio = SDK time / hand-written time (below 1: the SDK is faster).");
+        report.AppendLine("Seconds for the whole corpus (median where a configuration ran more than once); ratio = SDK time / hand-written time (below 1: the SDK is faster).");
         report.AppendLine();
         report.AppendLine("| store | transfer | hand-written (baseline) | SDK | ratio |");
         report.AppendLine("|---|---|---|---|---|");
-        foreach (var store in new[] { "Azurite", "GCS emulator" })
+        foreach (var store in results.Select(r => r.Store).Distinct())
         {
             var hand = results.Where(r => r.Store == store && r.Layer == "hand-written").ToList();
             var sdk = results.Where(r => r.Store == store && r.Layer == "SDK").ToList();
@@ -70,21 +57,20 @@ internal static class SdkComparison
             var sPeak = sdk.Max(r => r.PeakWorkingSet) / 1048576.0;
             var hAlloc = Median(hand.Select(r => (double)r.Allocated)) / 1e9;
             var sAlloc = Median(sdk.Select(r => (double)r.Allocated)) / 1e9;
-            report.AppendLine(CultureInfo.InvariantCulture, $"| {store} | peak working set (process) | {hPeak:0} MB | {sPeak:0} MB | {sPeak / hPeak:0.00} |");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| {store} | peak working set of the process | {hPeak:0} MB | {sPeak:0} MB | {sPeak / hPeak:0.00} |");
             report.AppendLine(CultureInfo.InvariantCulture, $"| {store} | managed bytes allocated | {hAlloc:0.0} GB | {sAlloc:0.0} GB | {sAlloc / hAlloc:0.00} |");
         }
 
         report.AppendLine();
-        report.AppendLine("Every run, in order:");
+        report.AppendLine("Every run, in order (load average 1/5/15 min before and after):");
         report.AppendLine();
         foreach (var r in results)
         {
-            report.AppendLine(CultureInfo.InvariantCulture, $"- {r.Layer}, {r.Store}: up {r.UpSeq:0.0} s / {r.UpPar:0.0} s, down {r.DownSeq:0.0} s / {r.DownPar:0.0} s, peak {r.PeakWorkingSet / 1048576.0:0} MB");
+            report.AppendLine(CultureInfo.InvariantCulture, $"- {r.Layer}, {r.Store}: up {r.UpSeq:0.0} s / {r.UpPar:0.0} s, down {r.DownSeq:0.0} s / {r.DownPar:0.0} s, peak {r.PeakWorkingSet / 1048576.0:0} MB; load {r.LoadBefore} -> {r.LoadAfter}");
         }
 
         Console.WriteLine(report);
-        await File.WriteAllTextAsync(args[6], report.ToString());
-        Directory.Delete(work, recursive: true);
+        await File.WriteAllTextAsync(args[5], report.ToString());
         return 0;
     }
 
@@ -122,8 +108,10 @@ internal static class SdkComparison
         }
 
         var tag = Guid.NewGuid().ToString("N")[..8];
+        var loadBefore = LoadAverage();
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
-        var upSeq = await Copy(corpus, Open("s" + tag), 1);
+        var sequential = Open("s" + tag);
+        var upSeq = await Copy(corpus, sequential, 1);
         var target = Open("p" + tag);
         var upPar = await Copy(corpus, target, parallel);
         var downSeq = await Copy(target, new LocalObjectStore(Path.Combine(work, "d1")), 1);
@@ -131,29 +119,10 @@ internal static class SdkComparison
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         using var self = Process.GetCurrentProcess();
         self.Refresh();
-        var figures = new Figures(layer, store, upSeq.Seconds, upPar.Seconds, downSeq.Seconds, downPar.Seconds, upSeq.Result.Copied, upSeq.Result.BytesCopied, self.PeakWorkingSet64, allocated);
+        var figures = new Figures(layer, store, upSeq.Seconds, upPar.Seconds, downSeq.Seconds, downPar.Seconds, upSeq.Result.Copied, upSeq.Result.BytesCopied, self.PeakWorkingSet64, allocated, loadBefore, LoadAverage());
         Console.WriteLine(JsonSerializer.Serialize(figures));
         Directory.Delete(work, recursive: true);
         return 0;
-    }
-
-    private static async Task<Figures> RunChildAsync(string layer, string store, string azurite, string gcs, string corpus, int parallel)
-    {
-        var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { typeof(SdkComparison).Assembly.Location, "child", layer, store, azurite, gcs, corpus, parallel.ToString(CultureInfo.InvariantCulture) })
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var child = Process.Start(info)!;
-        var output = await child.StandardOutput.ReadToEndAsync();
-        await child.WaitForExitAsync();
-        if (child.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{layer} {store} failed ({child.ExitCode}): {output}");
-        }
-
-        return JsonSerializer.Deserialize<Figures>(output.Trim().Split('\n')[^1])!;
     }
 
     private static long MakeCorpus(string root, int samples)

@@ -33,6 +33,9 @@ public sealed class GcsObjectStore : IObjectStore
     /// <summary>The scope DeepSentinel asks for: read and write objects, nothing more.</summary>
     public const string StorageScope = "https://www.googleapis.com/auth/devstorage.read_write";
 
+    // What the library buffers of a download before passing it on (its default is 10 MiB per download).
+    private const int DownloadBuffer = 1024 * 1024;
+
     private static readonly Uri PublicEndpoint = new("https://storage.googleapis.com/");
     private static readonly Uri DefaultMetadataEndpoint = new("http://169.254.169.254/");
     private readonly StoreLocation _location;
@@ -155,7 +158,7 @@ public sealed class GcsObjectStore : IObjectStore
             await _client.UploadObjectAsync(
                 new GcsObject { Bucket = _location.Bucket, Name = name, ContentType = options.ContentType ?? "application/octet-stream" },
                 content,
-                new UploadObjectOptions { IfGenerationMatch = options.IfNotExists ? 0 : null, UserProject = _userProject, ChunkSize = _chunkSize },
+                new UploadObjectOptions { IfGenerationMatch = options.IfNotExists ? 0 : null, UserProject = _userProject, ChunkSize = ChunkSizeFor(content) },
                 watch.Token,
                 watch).ConfigureAwait(false);
         }
@@ -266,7 +269,7 @@ public sealed class GcsObjectStore : IObjectStore
             var range = from == 0 && length is null ? null : new RangeHeaderValue(from, length is { } n ? offset + n - 1 : null);
             try
             {
-                await _client.DownloadObjectAsync(_location.Bucket, name, sink, new DownloadObjectOptions { UserProject = _userProject, Range = range, Generation = generation }, cancellationToken).ConfigureAwait(false);
+                await _client.DownloadObjectAsync(_location.Bucket, name, sink, new DownloadObjectOptions { UserProject = _userProject, Range = range, Generation = generation, ChunkSize = DownloadBuffer }, cancellationToken).ConfigureAwait(false);
                 break;
             }
             catch (Exception ex) when (ex is IOException or HttpRequestException && !IsHashMismatch(ex) && resumes < _retry.MaxAttempts - 1 && !cancellationToken.IsCancellationRequested)
@@ -284,6 +287,12 @@ public sealed class GcsObjectStore : IObjectStore
             throw new IOException($"Incorrect hash of the resumed download: expected '{crc32c}' (base64), was '{Convert.ToBase64String(crc.GetCurrentHash())}' (base64).");
         }
     }
+
+    // The library holds a buffer of the chunk size per upload: a 4 KB sample.json needs no 8 MiB one.
+    private int ChunkSizeFor(Stream content) =>
+        ObjectStoreExtensions.RemainingLength(content) is { } length && length < _chunkSize
+            ? (int)Math.Max(ChunkGranularity, (length + ChunkGranularity - 1) / ChunkGranularity * ChunkGranularity)
+            : _chunkSize;
 
     private static bool IsHashMismatch(Exception ex) => ex is IOException && ex.Message.Contains("hash", StringComparison.OrdinalIgnoreCase);
 
