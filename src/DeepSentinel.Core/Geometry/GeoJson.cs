@@ -1,20 +1,28 @@
 using System.Text.Json;
 using DeepSentinel.Core.Errors;
 using NetTopologySuite;
+using NetTopologySuite.Features;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.IO;
+using NetTopologySuite.IO.Converters;
 using NetTopologySuite.Operation.Valid;
 
 namespace DeepSentinel.Core.Geometry;
 
 /// <summary>
-/// Reads and writes GeoJSON geometries (RFC 7946) as NetTopologySuite geometries in WGS 84.
-/// NetTopologySuite.IO.GeoJSON is not available here, and this is all the project needs of it.
+/// Reads and writes GeoJSON geometries (RFC 7946) as NetTopologySuite geometries in WGS 84, with
+/// NetTopologySuite.IO.GeoJSON4STJ, and validates the areas users give.
 /// </summary>
 public static class GeoJson
 {
     /// <summary>The factory for WGS 84 longitude/latitude geometries (SRID 4326).</summary>
     public static GeometryFactory Wgs84Factory { get; } = NtsGeometryServices.Instance.CreateGeometryFactory(4326);
+
+    // NetTopologySuite.IO.GeoJSON4STJ reads and writes; rings are written in the order they have.
+    private static readonly JsonSerializerOptions SerializerOptions = new()
+    {
+        Converters = { new GeoJsonConverterFactory(Wgs84Factory, false, GeoJsonConverterFactory.DefaultIdPropertyName, RingOrientationOption.DoNotModify) },
+    };
 
     /// <summary>
     /// Parses a user-supplied area: a GeoJSON Geometry, Feature or FeatureCollection, or WKT.
@@ -77,134 +85,54 @@ public static class GeoJson
         return geometry;
     }
 
-    /// <summary>Reads a GeoJSON Geometry object.</summary>
+    /// <summary>Reads a GeoJSON Geometry object (NetTopologySuite's reader).</summary>
     /// <exception cref="FormatException">The element is not a GeoJSON geometry.</exception>
     public static NetTopologySuite.Geometries.Geometry ReadGeometry(JsonElement element)
     {
-        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
         {
             throw new FormatException("A GeoJSON geometry must be an object with a \"type\".");
         }
 
-        var f = Wgs84Factory;
-        var type = typeElement.GetString();
-        if (type == "GeometryCollection")
+        try
         {
-            var members = element.GetProperty("geometries").EnumerateArray().Select(ReadGeometry).ToArray();
-            return f.CreateGeometryCollection(members);
+            return element.Deserialize<NetTopologySuite.Geometries.Geometry>(SerializerOptions) ?? throw new FormatException("The GeoJSON geometry is null.");
         }
-
-        if (!element.TryGetProperty("coordinates", out var c))
+        catch (JsonException ex)
         {
-            throw new FormatException($"The GeoJSON {type} has no \"coordinates\".");
+            throw new FormatException(ex.Message, ex);
         }
-
-        return type switch
-        {
-            "Point" => f.CreatePoint(Position(c)),
-            "MultiPoint" => f.CreateMultiPointFromCoords(Positions(c)),
-            "LineString" => f.CreateLineString(Positions(c)),
-            "MultiLineString" => f.CreateMultiLineString(c.EnumerateArray().Select(l => f.CreateLineString(Positions(l))).ToArray()),
-            "Polygon" => Polygon(f, c),
-            "MultiPolygon" => f.CreateMultiPolygon(c.EnumerateArray().Select(p => Polygon(f, p)).ToArray()),
-            _ => throw new FormatException($"\"{type}\" is not a GeoJSON geometry type."),
-        };
     }
 
-    /// <summary>Writes a geometry as a GeoJSON Geometry object.</summary>
+    /// <summary>Writes a geometry as a GeoJSON Geometry object (NetTopologySuite's writer).</summary>
     public static void WriteGeometry(Utf8JsonWriter writer, NetTopologySuite.Geometries.Geometry geometry)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(geometry);
-        writer.WriteStartObject();
-        switch (geometry)
-        {
-            case Point p:
-                writer.WriteString("type", "Point");
-                writer.WritePropertyName("coordinates");
-                WritePosition(writer, p.Coordinate);
-                break;
-            case LineString l:
-                writer.WriteString("type", "LineString");
-                writer.WritePropertyName("coordinates");
-                WritePositions(writer, l.Coordinates);
-                break;
-            case Polygon poly:
-                writer.WriteString("type", "Polygon");
-                writer.WritePropertyName("coordinates");
-                WriteRings(writer, poly);
-                break;
-            case MultiPoint mp:
-                writer.WriteString("type", "MultiPoint");
-                writer.WritePropertyName("coordinates");
-                WritePositions(writer, mp.Coordinates);
-                break;
-            case MultiLineString ml:
-                writer.WriteString("type", "MultiLineString");
-                writer.WritePropertyName("coordinates");
-                writer.WriteStartArray();
-                foreach (var part in ml.Geometries)
-                {
-                    WritePositions(writer, part.Coordinates);
-                }
-
-                writer.WriteEndArray();
-                break;
-            case MultiPolygon mpoly:
-                writer.WriteString("type", "MultiPolygon");
-                writer.WritePropertyName("coordinates");
-                writer.WriteStartArray();
-                foreach (var part in mpoly.Geometries)
-                {
-                    WriteRings(writer, (Polygon)part);
-                }
-
-                writer.WriteEndArray();
-                break;
-            case GeometryCollection gc:
-                writer.WriteString("type", "GeometryCollection");
-                writer.WritePropertyName("geometries");
-                writer.WriteStartArray();
-                foreach (var part in gc.Geometries)
-                {
-                    WriteGeometry(writer, part);
-                }
-
-                writer.WriteEndArray();
-                break;
-            default:
-                throw new NotSupportedException($"Cannot write a {geometry.GeometryType} as GeoJSON.");
-        }
-
-        writer.WriteEndObject();
+        JsonSerializer.Serialize(writer, geometry, SerializerOptions);
     }
 
     /// <summary>Returns a geometry as a GeoJSON string.</summary>
     public static string ToJson(NetTopologySuite.Geometries.Geometry geometry)
     {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
-        {
-            WriteGeometry(writer, geometry);
-        }
-
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        ArgumentNullException.ThrowIfNull(geometry);
+        return JsonSerializer.Serialize(geometry, SerializerOptions);
     }
 
     private static NetTopologySuite.Geometries.Geometry ReadAny(JsonElement root)
     {
         try
         {
-            var type = root.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            var type = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             switch (type)
             {
                 case "Feature":
-                    return ReadGeometry(root.GetProperty("geometry"));
+                    return root.Deserialize<IFeature>(SerializerOptions)?.Geometry ?? throw new FormatException("The Feature has no geometry.");
                 case "FeatureCollection":
-                    var parts = root.GetProperty("features").EnumerateArray().Select(feature => ReadGeometry(feature.GetProperty("geometry"))).ToArray();
+                    var parts = (root.Deserialize<FeatureCollection>(SerializerOptions) ?? []).Select(f => f.Geometry).Where(g => g is not null).ToArray();
                     if (parts.Length == 0)
                     {
-                        throw new FormatException("The FeatureCollection has no features.");
+                        throw new FormatException("The FeatureCollection has no features with a geometry.");
                     }
 
                     return parts.Length == 1 ? parts[0] : Wgs84Factory.BuildGeometry(parts).Union();
@@ -212,64 +140,10 @@ public static class GeoJson
                     return ReadGeometry(root);
             }
         }
-        catch (Exception ex) when (ex is FormatException or KeyNotFoundException or InvalidOperationException or ArgumentException)
+        catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException or ArgumentException or NotSupportedException)
         {
             throw InvalidGeometry($"The GeoJSON is not a valid geometry: {ex.Message}", Shorten(root.GetRawText()));
         }
-    }
-
-    private static Polygon Polygon(GeometryFactory f, JsonElement rings)
-    {
-        var all = rings.EnumerateArray().Select(r => f.CreateLinearRing(Positions(r))).ToArray();
-        if (all.Length == 0)
-        {
-            return f.CreatePolygon();
-        }
-
-        return f.CreatePolygon(all[0], all[1..]);
-    }
-
-    private static Coordinate Position(JsonElement e)
-    {
-        if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() < 2)
-        {
-            throw new FormatException("A GeoJSON position must be an array of at least two numbers.");
-        }
-
-        return new Coordinate(e[0].GetDouble(), e[1].GetDouble());
-    }
-
-    private static Coordinate[] Positions(JsonElement e) => e.EnumerateArray().Select(Position).ToArray();
-
-    private static void WritePosition(Utf8JsonWriter writer, Coordinate c)
-    {
-        writer.WriteStartArray();
-        writer.WriteNumberValue(c.X);
-        writer.WriteNumberValue(c.Y);
-        writer.WriteEndArray();
-    }
-
-    private static void WritePositions(Utf8JsonWriter writer, Coordinate[] coordinates)
-    {
-        writer.WriteStartArray();
-        foreach (var c in coordinates)
-        {
-            WritePosition(writer, c);
-        }
-
-        writer.WriteEndArray();
-    }
-
-    private static void WriteRings(Utf8JsonWriter writer, Polygon polygon)
-    {
-        writer.WriteStartArray();
-        WritePositions(writer, polygon.ExteriorRing.Coordinates);
-        foreach (var hole in polygon.InteriorRings)
-        {
-            WritePositions(writer, hole.Coordinates);
-        }
-
-        writer.WriteEndArray();
     }
 
     private static DeepSentinelException InvalidGeometry(string message, object? target) =>

@@ -31,6 +31,12 @@ public sealed class CoreServices
     /// <summary>The HttpClient all HTTP goes through.</summary>
     public HttpClient HttpClient { get; }
 
+    /// <summary>
+    /// Where client libraries that build their own HTTP clients (Google.Cloud.Storage.V1) get
+    /// their innermost handler; null: the library's default. Tests put recording handlers here.
+    /// </summary>
+    public Func<HttpMessageHandler>? MessageHandlerFactory { get; init; }
+
     /// <summary>The retry bounds.</summary>
     public HttpRetryOptions Retry { get; }
 

@@ -64,9 +64,19 @@ public static class ObjectStoreExtensions
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
+    /// <summary>The bytes left in <paramref name="content"/>, when it can say (files, memory), else null.</summary>
+    internal static long? RemainingLength(Stream content) =>
+        content.CanSeek ? content.Length - content.Position : content is ReadOnlyMemoryStream memory ? memory.Length - memory.Position : null;
+
     /// <summary>Reads up to <paramref name="size"/> bytes (fewer only at the stream's end): one upload block or chunk.</summary>
     internal static async Task<byte[]> ReadUpToAsync(Stream content, int size, CancellationToken cancellationToken)
     {
+        if (content.CanSeek)
+        {
+            // A file or memory stream says how much is left: a 4 KB sample.json needs no 8 MiB buffer.
+            size = (int)Math.Clamp(content.Length - content.Position, 0, size);
+        }
+
         var buffer = new byte[size];
         var total = 0;
         while (total < buffer.Length)

@@ -5,8 +5,8 @@ namespace DeepSentinel.Core.Storage;
 
 /// <summary>
 /// Credentials and transfer settings for opening stores. Secrets are held only here and in the
-/// stores' signing code; this class deliberately has no ToString that shows them, and no member
-/// of it is ever written to output, errors or logs.
+/// SDK credential objects made from them; this class deliberately has no ToString that shows
+/// them, and no member of it is ever written to output, errors or logs.
 /// </summary>
 public sealed class StorageOptions
 {
@@ -16,7 +16,7 @@ public sealed class StorageOptions
     /// <summary>An Azure Storage connection string (AccountKey or SharedAccessSignature; BlobEndpoint for emulators). A secret.</summary>
     public string? AzureConnectionString { get; init; }
 
-    /// <summary>An Azure storage account key (base64), used with SharedKey signing. A secret.</summary>
+    /// <summary>An Azure storage account key (base64), used with SharedKey signing (StorageSharedKeyCredential). A secret.</summary>
     public string? AzureAccountKey { get; init; }
 
     /// <summary>An Azure SAS token (query string, with or without '?'). A secret.</summary>
@@ -45,11 +45,12 @@ public sealed class StorageOptions
 
     /// <summary>
     /// Bytes per block (Azure Put Block) or chunk (GCS resumable upload); larger objects are sent in
-    /// pieces, each retried alone. For GCS it is rounded down to a multiple of 256 KiB. Default 8 MiB.
+    /// pieces, each retried or resumed alone. For GCS it is rounded down to a multiple of 256 KiB.
+    /// Default 8 MiB.
     /// </summary>
     public int BlockSize { get; init; } = 8 * 1024 * 1024;
 
-    /// <summary>Retry bounds for cloud requests (Azure.Core's retry policy and ResilientHttpClient both take them); default <see cref="HttpRetryOptions.Default"/>.</summary>
+    /// <summary>Retry bounds for cloud requests (the Azure SDK's retry policy and the Google client's back-off handler both take them); default <see cref="HttpRetryOptions.Default"/>.</summary>
     public HttpRetryOptions? Retry { get; init; }
 
     /// <summary>Reads environment variables; tests replace it to stay hermetic.</summary>

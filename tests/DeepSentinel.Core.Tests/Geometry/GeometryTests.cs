@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DeepSentinel.Core.Errors;
 using DeepSentinel.Core.Geometry;
+using DeepSentinel.Core.Tests.TestServers;
 using NetTopologySuite.Geometries;
 
 namespace DeepSentinel.Core.Tests.Geometry;
@@ -78,5 +79,45 @@ public sealed class GeometryTests
 
         Assert.True(original.EqualsExact(back));
         Assert.Equal("Polygon", doc.RootElement.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public void A_FeatureCollection_of_the_world_reads_with_the_areas_OGR_reads()
+    {
+        // Natural Earth's 1:50m land polygons, the same file Sampling's land mask embeds.
+        var folder = Directory.CreateTempSubdirectory("ds-geojson-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "land.geojson");
+            using (var gz = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(SolutionFolder(), "src/DeepSentinel.Core/Sampling/Data/ne_50m_land.geojson.gz")), System.IO.Compression.CompressionMode.Decompress))
+            using (var file = File.Create(path))
+            {
+                gz.CopyTo(file);
+            }
+
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            var areas = doc.RootElement.GetProperty("features").EnumerateArray().Select(f => GeoJson.ReadGeometry(f.GetProperty("geometry")).Area).ToList();
+            var ogr = Independent.Python("import sys; from osgeo import ogr; ds = ogr.Open(sys.argv[1]); print('\\n'.join(repr(f.GetGeometryRef().GetArea()) for f in ds.GetLayer(0)))", path)
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+
+            Assert.True(areas.Count > 1000, $"{areas.Count} features");
+            Assert.Equal(ogr.Count, areas.Count);
+            Assert.All(areas.Zip(ogr), pair => Assert.Equal(pair.Second, pair.First, 9));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static string SolutionFolder()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DeepSentinel.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("DeepSentinel.sln not found.");
     }
 }

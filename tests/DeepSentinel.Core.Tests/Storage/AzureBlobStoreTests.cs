@@ -164,20 +164,23 @@ public sealed class AzureBlobStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public void The_SharedKey_string_to_sign_follows_the_documented_layout()
+    public async Task Transfers_to_the_emulator_are_validated_with_MD5_and_Azure_keeps_the_SDK_default()
     {
-        var policy = new SharedKeyPolicy("devstoreaccount1", AzuriteFixture.AccountKey);
-        var pipeline = global::Azure.Core.Pipeline.HttpPipelineBuilder.Build(new BlobPipelineOptions());
-        var message = pipeline.CreateMessage();
-        message.Request.Method = global::Azure.Core.RequestMethod.Put;
-        message.Request.Uri.Reset(new Uri("http://127.0.0.1:10000/devstoreaccount1/c/a%20b.tif?comp=block&blockid=QUJD"));
-        message.Request.Headers.SetValue("x-ms-version", AzureBlobObjectStore.ApiVersion);
-        message.Request.Headers.SetValue("x-ms-date", "Sat, 21 Nov 2026 00:00:00 GMT");
-        message.Request.Headers.SetValue("Content-MD5", "abc==");
-        message.Request.Content = global::Azure.Core.RequestContent.Create(new byte[3]);
+        var (store, http, _) = Open();
+        var data = StoreTestData.Bytes(5000, seed: 12);
+        var azure = AzureBlobObjectStore.Create(StoreLocation.Parse("az://acct/corpus"), new StorageOptions { AzureAccountKey = AzuriteFixture.AccountKey, Environment = _ => null }, new HttpClient(), DeepSentinel.Core.Diagnostics.NullReporter.Instance);
 
-        Assert.Equal(
-            "PUT\n\n\n3\nabc==\n\n\n\n\n\n\n\nx-ms-date:Sat, 21 Nov 2026 00:00:00 GMT\nx-ms-version:" + AzureBlobObjectStore.ApiVersion + "\n/devstoreaccount1/devstoreaccount1/c/a%20b.tif\nblockid:QUJD\ncomp:block",
-            policy.StringToSign(message.Request));
+        await store.PutBytesAsync("v.bin", data);
+        var buffer = new byte[100];
+        await store.ReadRangeAsync("v.bin", 10, buffer, CancellationToken.None);
+
+        // Azurite rejects CRC64: the development account gets MD5; real accounts the SDK's default (CRC64).
+        Assert.Equal(global::Azure.Storage.StorageChecksumAlgorithm.MD5, store.TransferChecksum);
+        Assert.Equal(global::Azure.Storage.StorageChecksumAlgorithm.Auto, azure.TransferChecksum);
+        // The first Put Blob finds no container (404); the second lands.
+        var put = http.Sent.Last(r => r.Method == "PUT" && r.Uri.AbsolutePath.EndsWith("/v.bin", StringComparison.Ordinal));
+        Assert.Equal(Convert.ToBase64String(MD5.HashData(data)), put.Headers["Content-MD5"]);
+        Assert.Contains(http.Sent, r => r.Method == "GET" && r.Headers.TryGetValue("x-ms-range-get-content-md5", out var v) && v == "true");
+        Assert.All(http.Sent, r => Assert.StartsWith("2026-", r.Headers["x-ms-version"], StringComparison.Ordinal));
     }
 }

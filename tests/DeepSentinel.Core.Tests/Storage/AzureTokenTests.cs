@@ -75,6 +75,7 @@ public sealed class AzureTokenTests
             }
 
             context.Response.StatusCode = 201;
+            BlobChecksums.Acknowledge(context);
             await context.Response.CompleteAsync();
         });
         await app.StartAsync();

@@ -19,7 +19,7 @@ public sealed class GcsEmulatorTests(GcsEmulatorFixture emulator)
     }
 
     [Fact]
-    public async Task Objects_round_trip_as_media_uploads_with_CRC32C_and_MD5_sent_and_checked()
+    public async Task Objects_round_trip_as_resumable_uploads_with_CRC32C_sent_and_hashes_checked()
     {
         var (store, http) = Open();
         var data = StoreTestData.Bytes(300_000);
@@ -29,15 +29,36 @@ public sealed class GcsEmulatorTests(GcsEmulatorFixture emulator)
         await store.PutBytesAsync("s/0001/s1.tif", data, createOnly: true);
         var info = await store.GetInfoAsync("s/0001/s1.tif", CancellationToken.None);
 
-        Assert.Null(store.TokenSource);
+        Assert.Null(store.Credential);
         Assert.Equal(data, await store.ReadAllAsync("s/0001/s1.tif"));
         Assert.Equal(300_000, info!.Length);
         Assert.Equal(Convert.ToBase64String(MD5.HashData(data)), info.ContentMd5);
-        var upload = Assert.Single(http.Sent, r => r.Method == "POST");
-        Assert.Contains("uploadType=media", upload.Uri.Query, StringComparison.Ordinal);
-        Assert.Contains("name=corpus%2Fs%2F0001%2Fs1.tif", upload.Uri.Query, StringComparison.Ordinal);
-        Assert.Equal($"crc32c={Convert.ToBase64String(crc.GetCurrentHash())},md5={info.ContentMd5}", upload.Headers["X-Goog-Hash"]);
+        // Google.Cloud.Storage.V1 starts a resumable session (the name in its JSON metadata) and
+        // sends the object in one PUT carrying its CRC32C, which the server checks.
+        var start = Assert.Single(http.Sent, r => r.Method == "POST");
+        Assert.Contains("uploadType=resumable", start.Uri.Query, StringComparison.Ordinal);
+        Assert.Contains("ifGenerationMatch=0", start.Uri.Query, StringComparison.Ordinal);
+        var put = Assert.Single(http.Sent, r => r.Method == "PUT");
+        Assert.Equal("bytes 0-299999/300000", put.Headers["Content-Range"]);
+        Assert.Equal($"crc32c={Convert.ToBase64String(crc.GetCurrentHash())}", put.Headers["x-goog-hash"]);
         Assert.DoesNotContain(http.Sent, r => r.Headers.ContainsKey("Authorization"));
+    }
+
+    [Fact]
+    public async Task A_corrupted_download_fails_its_hash_check()
+    {
+        var (store, _) = Open();
+        var data = StoreTestData.Bytes(100_000, seed: 5);
+        await store.PutBytesAsync("c.bin", data);
+        await using var proxy = new FaultProxy(emulator.Endpoint);
+        proxy.Decide = r => r.Method == "GET" && r.PathAndQuery.Contains("alt=media", StringComparison.Ordinal) ? Fault.CorruptResponseBody : Fault.None;
+        var corrupted = (GcsObjectStore)ObjectStores.Open(store.Location.ToString(), new StorageOptions { GcsEndpoint = proxy.BaseUri, Environment = _ => null }, TestServices.Create());
+
+        var error = await Assert.ThrowsAsync<DeepSentinelException>(() => corrupted.ReadAllAsync("c.bin"));
+
+        Assert.Equal(ErrorIds.StorageIntegrityFailed, error.ErrorId);
+        Assert.Equal(data, await store.ReadAllAsync("c.bin"));
+        Assert.Contains(proxy.Log, l => l.Fault == Fault.CorruptResponseBody);
     }
 
     [Fact]
@@ -109,8 +130,10 @@ public sealed class GcsEmulatorTests(GcsEmulatorFixture emulator)
         await store.ListAllAsync();
         await store.DeleteAsync("k.bin", CancellationToken.None);
 
-        Assert.Equal(5, http.Sent.Count());
-        Assert.All(http.Sent, r => Assert.Contains("userProject=billing-project-1", r.Uri.Query, StringComparison.Ordinal));
+        // Every API request names the billing project; the upload session's own URL (from the server) needs none.
+        var api = http.Sent.Where(r => !r.Uri.Query.Contains("upload_id=", StringComparison.Ordinal)).ToList();
+        Assert.Equal(5, api.Count);
+        Assert.All(api, r => Assert.Contains("userProject=billing-project-1", r.Uri.Query, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -119,6 +142,6 @@ public sealed class GcsEmulatorTests(GcsEmulatorFixture emulator)
         var store = (GcsObjectStore)ObjectStores.Open("gs://bucket/p", new StorageOptions { Environment = name => name == "STORAGE_EMULATOR_HOST" ? "127.0.0.1:9199" : null }, TestServices.Create());
 
         Assert.Equal(new Uri("http://127.0.0.1:9199/"), store.Endpoint);
-        Assert.Null(store.TokenSource);
+        Assert.Null(store.Credential);
     }
 }

@@ -15,6 +15,10 @@ public enum Fault
     DropMidBody,
     /// <summary>Pass the request to the server, then drop the connection instead of answering (the write happened; its answer is lost).</summary>
     DropResponse,
+    /// <summary>Pass the request to the server and the answer's head and half its body back, then drop the connection (a download cut mid-body).</summary>
+    DropResponseMidBody,
+    /// <summary>Pass the request to the server and the answer back with one byte of its body changed (corruption on the way).</summary>
+    CorruptResponseBody,
 }
 
 /// <summary>A request as the proxy saw it.</summary>
@@ -101,7 +105,7 @@ public sealed class FaultProxy : IAsyncDisposable
 
             var lines = head.Split("\r\n");
             var requestLine = lines[0].Split(' ');
-            var length = lines.Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Trim().Equals("Content-Length", StringComparison.OrdinalIgnoreCase)).Select(p => long.Parse(p[1].Trim(), System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
+            var length = ContentLength(lines);
             var request = new ProxiedRequest(Interlocked.Increment(ref _count), requestLine[0], requestLine[1], length);
             var fault = Decide(request);
             Log.Enqueue((request, fault));
@@ -136,6 +140,44 @@ public sealed class FaultProxy : IAsyncDisposable
                 return;
             }
 
+            if (fault == Fault.CorruptResponseBody)
+            {
+                var (responseHead, responseRest) = await ReadHeadAsync(server, token);
+                if (responseHead is null)
+                {
+                    return;
+                }
+
+                using var body = new MemoryStream();
+                body.Write(responseRest);
+                await server.CopyToAsync(body, token);
+                var bytes = body.ToArray();
+                if (bytes.Length > 0)
+                {
+                    bytes[bytes.Length / 2] ^= 0x5A;
+                }
+
+                await clientStream.WriteAsync(Encoding.ASCII.GetBytes(responseHead + "\r\n\r\n"), token);
+                await clientStream.WriteAsync(bytes, token);
+                return;
+            }
+
+            if (fault == Fault.DropResponseMidBody)
+            {
+                var (responseHead, responseRest) = await ReadHeadAsync(server, token);
+                if (responseHead is null)
+                {
+                    return;
+                }
+
+                var bodyLength = ContentLength(responseHead.Split("\r\n"));
+                await clientStream.WriteAsync(Encoding.ASCII.GetBytes(responseHead + "\r\n\r\n"), token);
+                await CopyBodyAsync(server, clientStream, responseRest, bodyLength / 2, token);
+                await clientStream.FlushAsync(token);
+                client.Client.LingerState = new LingerOption(true, 0);
+                return;
+            }
+
             await server.CopyToAsync(clientStream, token);
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -165,6 +207,9 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
+    private static long ContentLength(IEnumerable<string> headLines) =>
+        headLines.Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Trim().Equals("Content-Length", StringComparison.OrdinalIgnoreCase)).Select(p => long.Parse(p[1].Trim(), System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
+
     private static int IndexOf(byte[] data, ReadOnlySpan<byte> pattern) => data.AsSpan().IndexOf(pattern);
 
     private static async Task DrainAsync(NetworkStream client, byte[] rest, long length, CancellationToken token)
@@ -183,21 +228,21 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    private static async Task CopyBodyAsync(NetworkStream client, NetworkStream server, byte[] rest, long count, CancellationToken token)
+    private static async Task CopyBodyAsync(NetworkStream from, NetworkStream to, byte[] rest, long count, CancellationToken token)
     {
         var first = (int)Math.Min(rest.Length, count);
-        await server.WriteAsync(rest.AsMemory(0, first), token);
+        await to.WriteAsync(rest.AsMemory(0, first), token);
         var remaining = count - first;
         var buffer = new byte[65536];
         while (remaining > 0)
         {
-            var n = await client.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), token);
+            var n = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), token);
             if (n == 0)
             {
                 return;
             }
 
-            await server.WriteAsync(buffer.AsMemory(0, n), token);
+            await to.WriteAsync(buffer.AsMemory(0, n), token);
             remaining -= n;
         }
     }

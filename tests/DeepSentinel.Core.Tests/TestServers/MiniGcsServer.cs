@@ -39,6 +39,12 @@ public sealed class MiniGcsServer : IAsyncDisposable
     /// <summary>Chunk requests (1-based) during which the server keeps half the body, then drops the connection.</summary>
     public HashSet<int> DropChunkRequests { get; } = [];
 
+    /// <summary>Called with the chunk request's index (1-based) after a non-final chunk is stored, before it is answered.</summary>
+    public Action<int>? AfterChunk { get; set; }
+
+    /// <summary>When false, a dropped chunk request keeps nothing of its body (the upload makes no progress).</summary>
+    public bool KeepHalfOfDroppedChunks { get; set; } = true;
+
     /// <summary>When true, a non-final chunk's last 256 KiB are not kept (the 308's Range says how much), as GCS may do.</summary>
     public bool PersistPartialChunks { get; set; }
 
@@ -73,7 +79,9 @@ public sealed class MiniGcsServer : IAsyncDisposable
         var query = request.Query;
         if (request.Method == "POST" && path.StartsWith("/upload/storage/v1/b/", StringComparison.Ordinal))
         {
-            var name = query["name"].ToString();
+            // The object's name comes in the query (media uploads) or in the JSON metadata that
+            // starts a resumable upload (as Google.Cloud.Storage.V1 sends it).
+            var name = query["name"].ToString() is { Length: > 0 } inQuery ? inQuery : await NameInMetadataAsync(request);
             var createOnly = query["ifGenerationMatch"] == "0";
             if (createOnly && Objects.ContainsKey(name))
             {
@@ -128,6 +136,22 @@ public sealed class MiniGcsServer : IAsyncDisposable
         await Fail(context, 501, "Not implemented by the test server.");
     }
 
+    private static async Task<string> NameInMetadataAsync(HttpRequest request)
+    {
+        request.Body.Position = 0;
+        // The client gzips the metadata (Content-Encoding: gzip).
+        Stream body = request.Headers.ContentEncoding.ToString() == "gzip" ? new System.IO.Compression.GZipStream(request.Body, System.IO.Compression.CompressionMode.Decompress, leaveOpen: true) : request.Body;
+        try
+        {
+            using var json = await JsonDocument.ParseAsync(body);
+            return json.RootElement.TryGetProperty("name", out var name) ? name.GetString() ?? string.Empty : string.Empty;
+        }
+        catch (JsonException)
+        {
+            return string.Empty;
+        }
+    }
+
     private async Task HandleChunkAsync(HttpContext context, string uploadId)
     {
         if (!_sessions.TryGetValue(uploadId, out var session))
@@ -156,7 +180,7 @@ public sealed class MiniGcsServer : IAsyncDisposable
         if (DropChunkRequests.Contains(index))
         {
             // Keep what arrived of the first half (GCS keeps whole 256 KiB units), then drop the connection.
-            var half = new byte[expected / 2 / Granularity * Granularity];
+            var half = new byte[KeepHalfOfDroppedChunks ? expected / 2 / Granularity * Granularity : 0];
             await context.Request.Body.ReadExactlyAsync(half);
             session.Data.Write(half);
             context.Abort();
@@ -181,6 +205,7 @@ public sealed class MiniGcsServer : IAsyncDisposable
         session.Data.Write(body, 0, keep);
         if (!isFinal)
         {
+            AfterChunk?.Invoke(index);
             await ReportAsync(context, session);
             return;
         }
@@ -323,6 +348,8 @@ public sealed class OAuthTokenServer : IAsyncDisposable
         _publicKey = publicKey;
     }
 
+    public const string GoogleTokenUrl = "https://oauth2.googleapis.com/token";
+
     public Uri TokenUri => new(_server.BaseUri, "token");
 
     /// <summary>expires_in of issued tokens.</summary>
@@ -394,7 +421,8 @@ public sealed class OAuthTokenServer : IAsyncDisposable
         using var claims = JsonDocument.Parse(FromBase64Url(parts[1]));
         var root = claims.RootElement;
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        if (root.GetProperty("aud").GetString() != TokenUri.AbsoluteUri)
+        // Google.Apis.Auth always names Google's token URL as the audience, whatever token_uri the key gives.
+        if (root.GetProperty("aud").GetString() is not { } audience || (audience != TokenUri.AbsoluteUri && audience != GoogleTokenUrl))
         {
             return "wrong audience";
         }

@@ -153,7 +153,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         _emulator = await NodeEmulator.StartAsync(
             "azurite",
             "node_modules/azurite/dist/src/blob/main.js",
-            ["--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence", "--silent", "--disableTelemetry"],
+            ["--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence", "--silent", "--disableTelemetry", "--skipApiVersionCheck"],
             new Regex(@"successfully listens on (?<url>http://127\.0\.0\.1:\d+)"));
 
     public async Task DisposeAsync()

@@ -54,7 +54,7 @@ public static class TestServices
     };
 
     public static CoreServices Create(HttpRetryOptions? retry = null, TimeProvider? time = null) =>
-        new(ResilientHttpClient.CreateDefaultHttpClient(), retry ?? FastRetry, time);
+        new(ResilientHttpClient.CreateDefaultHttpClient(), retry ?? FastRetry, time) { MessageHandlerFactory = () => new EmulatorRangeHashHandler() };
 
     /// <summary>Runs a search to the end and returns the scenes.</summary>
     public static async Task<List<SentinelScene>> SearchAllAsync(this SceneSearchService service, SceneSearchRequest request, IOperationReporter? reporter = null)

@@ -1,49 +1,63 @@
-using System.Globalization;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using DeepSentinel.Core.Diagnostics;
 using DeepSentinel.Core.Errors;
 using DeepSentinel.Core.Hashing;
 using DeepSentinel.Core.Http;
 using DeepSentinel.Core.Services;
+using Google;
+using Google.Apis.Auth.OAuth2;
+using Google.Apis.Auth.OAuth2.Responses;
+using Google.Apis.Http;
+using Google.Apis.Util;
+using Google.Cloud.Storage.V1;
+using GcsObject = Google.Apis.Storage.v1.Data.Object;
 
 namespace DeepSentinel.Core.Storage.Gcs;
 
 /// <summary>
-/// A Google Cloud Storage bucket prefix as an object store: a thin JSON API client on
-/// <see cref="ResilientHttpClient"/>. Objects up to one chunk are single media uploads; larger ones
-/// are resumable uploads sent chunk by chunk, each chunk resumed from what the server reports it
-/// holds after a failure. Every upload sends its CRC32C and MD5 (X-Goog-Hash) and checks the
-/// hashes the server reports. An object appears under its name only when its upload completes.
+/// A Google Cloud Storage bucket prefix as an object store, on the official client library
+/// (Google.Cloud.Storage.V1): its resumable uploads (an object appears under its name only when
+/// its upload completes), upload and download hash validation, credentials (service-account keys,
+/// application-default credentials, the metadata server) and token refresh. Requests are retried by
+/// the library's exponential back-off handler within <see cref="StorageOptions.Retry"/>.
 /// </summary>
 public sealed class GcsObjectStore : IObjectStore
 {
-    /// <summary>Non-final resumable chunks must be multiples of this.</summary>
+    /// <summary>Upload chunks must be multiples of this.</summary>
     public const int ChunkGranularity = 256 * 1024;
+
+    /// <summary>The scope DeepSentinel asks for: read and write objects, nothing more.</summary>
+    public const string StorageScope = "https://www.googleapis.com/auth/devstorage.read_write";
+
+    // What the library buffers of a download before passing it on (its default is 10 MiB per download).
+    private const int DownloadBuffer = 1024 * 1024;
 
     private static readonly Uri PublicEndpoint = new("https://storage.googleapis.com/");
     private static readonly Uri DefaultMetadataEndpoint = new("http://169.254.169.254/");
     private readonly StoreLocation _location;
-    private readonly ResilientHttpClient _http;
-    private readonly Uri _endpoint;
-    private readonly GoogleTokenSource? _tokens;
+    private readonly StorageClient _client;
     private readonly string? _userProject;
     private readonly int _chunkSize;
-    private readonly IOperationReporter _reporter;
+    private readonly int _failuresWithoutProgress;
+    private readonly HttpRetryOptions _retry;
 
-    private GcsObjectStore(StoreLocation location, ResilientHttpClient http, Uri endpoint, GoogleTokenSource? tokens, string? userProject, int chunkSize, IOperationReporter reporter)
+    // The upload in progress on this async flow, so the HTTP handlers can count its failed attempts.
+    private static readonly AsyncLocal<UploadWatch?> CurrentUpload = new();
+
+    private GcsObjectStore(StoreLocation location, StorageClient client, Uri endpoint, GoogleCredential? credential, string? userProject, int chunkSize, HttpRetryOptions retry)
     {
+        _retry = retry;
+        _failuresWithoutProgress = Math.Max(2, retry.MaxAttempts) * 2;
         _location = location;
-        _http = http;
-        _endpoint = endpoint;
-        _tokens = tokens;
+        _client = client;
+        Endpoint = endpoint;
+        Credential = credential;
         _userProject = userProject;
         _chunkSize = chunkSize;
-        _reporter = reporter;
     }
 
     /// <inheritdoc />
@@ -56,10 +70,10 @@ public sealed class GcsObjectStore : IObjectStore
     public StoreLocation Location => _location;
 
     /// <summary>The JSON API endpoint in use.</summary>
-    public Uri Endpoint => _endpoint;
+    public Uri Endpoint { get; }
 
-    /// <summary>Where tokens come from (null: anonymous, e.g. an emulator).</summary>
-    public GoogleTokenSource? TokenSource => _tokens;
+    /// <summary>The credential requests are signed with (null: anonymous, e.g. an emulator).</summary>
+    public GoogleCredential? Credential { get; }
 
     /// <summary>
     /// Opens a store. The endpoint is options.GcsEndpoint, else STORAGE_EMULATOR_HOST, else
@@ -72,37 +86,59 @@ public sealed class GcsObjectStore : IObjectStore
         ArgumentNullException.ThrowIfNull(location);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(reporter);
         if (location.Kind != StoreKind.GoogleCloudStorage)
         {
             throw new ArgumentException("Not a Cloud Storage location.", nameof(location));
         }
 
-        var http = services.CreateHttp(reporter, options.Retry);
         var emulator = options.GcsEndpoint ?? EndpointFromEnvironment(options.Environment("STORAGE_EMULATOR_HOST"));
         var endpoint = emulator is null ? PublicEndpoint : new Uri(emulator.AbsoluteUri.TrimEnd('/') + "/");
-        var tokens = ResolveCredentials(options, services, http, anonymousByDefault: options.GcsAnonymous || emulator is not null);
-        if (tokens is not null)
+        var (credential, description) = ResolveCredential(options, anonymousByDefault: options.GcsAnonymous || emulator is not null);
+        if (description is not null)
         {
-            reporter.Verbose($"{location.DisplayName}: authenticating as {tokens.Description}.");
+            reporter.Verbose($"{location.DisplayName}: authenticating as {description}.");
+        }
+
+        var builder = new StorageClientBuilder
+        {
+            BaseUri = new Uri(endpoint, "storage/v1/").AbsoluteUri,
+            ApplicationName = "DeepSentinel",
+            HttpClientFactory = new GcsHttpClientFactory(services, options.Retry ?? services.Retry, reporter),
+            // Service-account keys are exchanged for OAuth2 access tokens at the token endpoint (as
+            // gcloud does), rather than signing self-issued JWTs for every request.
+            UseJwtAccessWithScopes = false,
+        };
+        if (credential is null)
+        {
+            builder.UnauthenticatedAccess = true;
+        }
+        else
+        {
+            builder.GoogleCredential = credential;
         }
 
         var chunk = Math.Max(ChunkGranularity, options.BlockSize / ChunkGranularity * ChunkGranularity);
-        return new GcsObjectStore(location, http, endpoint, tokens, string.IsNullOrWhiteSpace(options.GcsUserProject) ? null : options.GcsUserProject, chunk, reporter);
+        var retry = options.Retry ?? services.Retry;
+        return new GcsObjectStore(location, builder.Build(), endpoint, credential, string.IsNullOrWhiteSpace(options.GcsUserProject) ? null : options.GcsUserProject, chunk, retry);
     }
 
     /// <inheritdoc />
     public async Task<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken)
     {
         var name = _location.ObjectName(key);
-        using var response = await SendAsync((_, _) => Task.FromResult(new HttpRequestMessage(HttpMethod.Get, ObjectUri(name))), HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        try
+        {
+            return InfoOf(await _client.GetObjectAsync(_location.Bucket, name, new GetObjectOptions { UserProject = _userProject }, cancellationToken).ConfigureAwait(false));
+        }
+        catch (GoogleApiException ex) when (ex.HttpStatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
-
-        await EnsureSuccessAsync(response, "read", name, cancellationToken).ConfigureAwait(false);
-        using var json = await ReadJsonAsync(response, name, cancellationToken).ConfigureAwait(false);
-        return InfoOf(json.RootElement);
+        catch (Exception ex) when (IsServiceFailure(ex, cancellationToken))
+        {
+            throw Failure(ex, "read", name);
+        }
     }
 
     /// <inheritdoc />
@@ -111,15 +147,36 @@ public sealed class GcsObjectStore : IObjectStore
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(options);
         var name = _location.ObjectName(key);
-        var first = await ReadChunkAsync(content, cancellationToken).ConfigureAwait(false);
-        var second = first.Length == _chunkSize ? await ReadChunkAsync(content, cancellationToken).ConfigureAwait(false) : [];
-        if (second.Length == 0)
+        // The library resumes a resumable upload after every failed chunk for as long as it is
+        // asked to; an upload that keeps failing without the session gaining a byte is abandoned.
+        using var watch = new UploadWatch(_failuresWithoutProgress, cancellationToken);
+        CurrentUpload.Value = watch;
+        try
         {
-            await MediaUploadAsync(key, name, first, options, cancellationToken).ConfigureAwait(false);
+            // A resumable upload in chunks: a chunk that fails is resumed from what the session
+            // holds, and the object exists only once the last chunk is committed.
+            await _client.UploadObjectAsync(
+                new GcsObject { Bucket = _location.Bucket, Name = name, ContentType = options.ContentType ?? "application/octet-stream" },
+                content,
+                new UploadObjectOptions { IfGenerationMatch = options.IfNotExists ? 0 : null, UserProject = _userProject, ChunkSize = ChunkSizeFor(content) },
+                watch.Token,
+                watch).ConfigureAwait(false);
         }
-        else
+        catch (GoogleApiException ex) when (ex.HttpStatusCode == HttpStatusCode.PreconditionFailed && options.IfNotExists)
         {
-            await ResumableUploadAsync(key, name, first, second, content, options, cancellationToken).ConfigureAwait(false);
+            throw new ObjectExistsException(key);
+        }
+        catch (OperationCanceledException) when (watch.Abandoned && !cancellationToken.IsCancellationRequested)
+        {
+            throw new DeepSentinelException(ErrorIds.StorageWriteFailed, ErrorKind.WriteError, $"The upload of '{name}' to {DisplayName} failed {_failuresWithoutProgress} times without progress; it was abandoned and no object was created.", name);
+        }
+        catch (Exception ex) when (IsServiceFailure(ex, cancellationToken))
+        {
+            throw Failure(watch.LastFailure is { } last && ex is OperationCanceledException ? last : ex, "write", name);
+        }
+        finally
+        {
+            CurrentUpload.Value = null;
         }
     }
 
@@ -127,15 +184,39 @@ public sealed class GcsObjectStore : IObjectStore
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         var name = _location.ObjectName(key);
-        var response = await SendAsync((_, _) => Task.FromResult(new HttpRequestMessage(HttpMethod.Get, ObjectUri(name, "alt=media"))), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        // The library downloads into a stream it is given: a pipe hands the bytes on as they
+        // arrive, and its hash check (at the end) fails the last read if the object was corrupted.
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 * 1024 * 1024, resumeWriterThreshold: 2 * 1024 * 1024, useSynchronizationContext: false));
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var token = stop.Token;
+        var download = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await using var sink = pipe.Writer.AsStream(leaveOpen: true);
+                    await DownloadAsync(name, sink, 0, null, token).ConfigureAwait(false);
+                    await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    var error = IsServiceFailure(ex, token) ? DownloadFailure(ex, name) : ex;
+                    await pipe.Writer.CompleteAsync(error).ConfigureAwait(false);
+                }
+            },
+            CancellationToken.None);
         try
         {
-            await EnsureSuccessAsync(response, "read", name, cancellationToken).ConfigureAwait(false);
-            return new ResponseStream(response, await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+            // Wait for the first bytes (or the end), so that a missing object fails here, not on the first read.
+            var first = await pipe.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            pipe.Reader.AdvanceTo(first.Buffer.Start);
+            return new DownloadStream(pipe.Reader, stop, download);
         }
         catch
         {
-            response.Dispose();
+            await stop.CancelAsync().ConfigureAwait(false);
+            await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+            stop.Dispose();
             throw;
         }
     }
@@ -150,38 +231,79 @@ public sealed class GcsObjectStore : IObjectStore
             return 0;
         }
 
-        var length = buffer.Length;
-        using var response = await SendAsync(
-            (_, _) =>
-            {
-                var request = new HttpRequestMessage(HttpMethod.Get, ObjectUri(name, "alt=media"));
-                request.Headers.Range = new RangeHeaderValue(offset, offset + length - 1);
-                return Task.FromResult(request);
-            },
-            HttpCompletionOption.ResponseContentRead,
-            cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        using var received = new MemoryStream();
+        try
+        {
+            await DownloadAsync(name, received, offset, buffer.Length, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GoogleApiException ex) when (ex.HttpStatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
         {
             return 0;
         }
+        catch (Exception ex) when (IsServiceFailure(ex, cancellationToken))
+        {
+            throw DownloadFailure(ex, name);
+        }
 
-        await EnsureSuccessAsync(response, "read", name, cancellationToken).ConfigureAwait(false);
-        var data = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        var window = response.StatusCode == HttpStatusCode.PartialContent
-            ? data.AsMemory(0, Math.Min(data.Length, length))
-            : offset >= data.Length ? Memory<byte>.Empty : data.AsMemory((int)offset, (int)Math.Min(length, data.Length - offset));
+        var data = received.GetBuffer().AsMemory(0, (int)received.Length);
+        var window = data.Length <= buffer.Length ? data : data.Slice(0, buffer.Length);
         window.CopyTo(buffer);
         return window.Length;
     }
 
+    /// <summary>
+    /// Downloads into <paramref name="destination"/> with the library, which checks the object's
+    /// hashes but retries no response cut off mid-body (its back-off handler sees only failures
+    /// before the body). Such a download is asked for again, within the retry bounds, from the
+    /// first byte not yet received and pinned to the object's generation; a whole object put
+    /// together so is checked against its CRC32C here.
+    /// </summary>
+    private async Task DownloadAsync(string name, Stream destination, long offset, long? length, CancellationToken cancellationToken)
+    {
+        var sink = new CountingStream(destination, whole: offset == 0 && length is null);
+        long? generation = null;
+        string? crc32c = null;
+        for (var resumes = 0; ; resumes++)
+        {
+            var from = offset + sink.Written;
+            var range = from == 0 && length is null ? null : new RangeHeaderValue(from, length is { } n ? offset + n - 1 : null);
+            try
+            {
+                await _client.DownloadObjectAsync(_location.Bucket, name, sink, new DownloadObjectOptions { UserProject = _userProject, Range = range, Generation = generation, ChunkSize = DownloadBuffer }, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException && !IsHashMismatch(ex) && resumes < _retry.MaxAttempts - 1 && !cancellationToken.IsCancellationRequested)
+            {
+                // The library buffers what it receives in chunks: the cut may have cost nothing or a chunk.
+                await Task.Delay(TimeSpan.FromTicks(Math.Min(_retry.MaxDelay.Ticks, _retry.BaseDelay.Ticks << Math.Min(resumes, 16))), cancellationToken).ConfigureAwait(false);
+                var current = await _client.GetObjectAsync(_location.Bucket, name, new GetObjectOptions { UserProject = _userProject }, cancellationToken).ConfigureAwait(false);
+                generation ??= current.Generation;
+                crc32c ??= current.Crc32c;
+            }
+        }
+
+        if (sink.Crc is { } crc && crc32c is not null && Convert.ToBase64String(crc.GetCurrentHash()) != crc32c)
+        {
+            throw new IOException($"Incorrect hash of the resumed download: expected '{crc32c}' (base64), was '{Convert.ToBase64String(crc.GetCurrentHash())}' (base64).");
+        }
+    }
+
+    // The library holds a buffer of the chunk size per upload: a 4 KB sample.json needs no 8 MiB one.
+    private int ChunkSizeFor(Stream content) =>
+        ObjectStoreExtensions.RemainingLength(content) is { } length && length < _chunkSize
+            ? (int)Math.Max(ChunkGranularity, (length + ChunkGranularity - 1) / ChunkGranularity * ChunkGranularity)
+            : _chunkSize;
+
+    private static bool IsHashMismatch(Exception ex) => ex is IOException && ex.Message.Contains("hash", StringComparison.OrdinalIgnoreCase);
+
     /// <inheritdoc />
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var entry in ListEntriesAsync(prefix, delimiter: null, cancellationToken).ConfigureAwait(false))
+        await foreach (var page in ListPagesAsync(prefix, delimiter: null, cancellationToken).ConfigureAwait(false))
         {
-            if (entry.Object is { } info)
+            foreach (var item in page.Items ?? [])
             {
-                yield return info;
+                yield return InfoOf(item);
             }
         }
     }
@@ -193,11 +315,11 @@ public sealed class GcsObjectStore : IObjectStore
     public async IAsyncEnumerable<string> ListPrefixesAsync(string prefix, string delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(delimiter);
-        await foreach (var entry in ListEntriesAsync(prefix, delimiter, cancellationToken).ConfigureAwait(false))
+        await foreach (var page in ListPagesAsync(prefix, delimiter, cancellationToken).ConfigureAwait(false))
         {
-            if (entry.Prefix is { } folder)
+            foreach (var folder in (page.Prefixes ?? []).Order(StringComparer.Ordinal))
             {
-                yield return folder;
+                yield return _location.KeyOf(folder);
             }
         }
     }
@@ -206,374 +328,102 @@ public sealed class GcsObjectStore : IObjectStore
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var name = _location.ObjectName(key);
-        using var response = await SendAsync((_, _) => Task.FromResult(new HttpRequestMessage(HttpMethod.Delete, ObjectUri(name))), HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode != HttpStatusCode.NotFound)
+        try
         {
-            await EnsureSuccessAsync(response, "delete", name, cancellationToken).ConfigureAwait(false);
+            await _client.DeleteObjectAsync(_location.Bucket, name, new DeleteObjectOptions { UserProject = _userProject }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GoogleApiException ex) when (ex.HttpStatusCode == HttpStatusCode.NotFound)
+        {
+        }
+        catch (Exception ex) when (IsServiceFailure(ex, cancellationToken))
+        {
+            throw Failure(ex, "delete", name);
         }
     }
 
-    private async IAsyncEnumerable<(ObjectInfo? Object, string? Prefix)> ListEntriesAsync(string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<Google.Apis.Storage.v1.Data.Objects> ListPagesAsync(string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(prefix);
         var fullPrefix = _location.Prefix + prefix;
-        string? pageToken = null;
-        do
+        var pages = _client.ListObjectsAsync(_location.Bucket, fullPrefix, new ListObjectsOptions { PageSize = ListPageSize, Delimiter = delimiter, UserProject = _userProject })
+            .AsRawResponses().GetAsyncEnumerator(cancellationToken);
+        try
         {
-            var query = $"prefix={Uri.EscapeDataString(fullPrefix)}&maxResults={ListPageSize}"
-                + (delimiter is null ? string.Empty : "&delimiter=" + Uri.EscapeDataString(delimiter))
-                + (pageToken is null ? string.Empty : "&pageToken=" + Uri.EscapeDataString(pageToken));
-            var uri = BucketUri("o", query);
-            using var response = await SendAsync((_, _) => Task.FromResult(new HttpRequestMessage(HttpMethod.Get, uri)), HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.NotFound)
+            while (true)
             {
-                yield break;
-            }
-
-            await EnsureSuccessAsync(response, "list", fullPrefix, cancellationToken).ConfigureAwait(false);
-            using var json = await ReadJsonAsync(response, fullPrefix, cancellationToken).ConfigureAwait(false);
-            var root = json.RootElement;
-            // Objects and prefixes come as two sorted lists: merge them so the caller sees key order.
-            var entries = new List<(string Key, ObjectInfo? Object, string? Prefix)>();
-            if (root.TryGetProperty("items", out var items))
-            {
-                entries.AddRange(items.EnumerateArray().Select(InfoOf).Select(i => (i.Key, (ObjectInfo?)i, (string?)null)));
-            }
-
-            if (root.TryGetProperty("prefixes", out var prefixes))
-            {
-                entries.AddRange(prefixes.EnumerateArray().Select(p => _location.KeyOf(p.GetString()!)).Select(p => (p, (ObjectInfo?)null, (string?)p)));
-            }
-
-            foreach (var entry in entries.OrderBy(e => e.Key, StringComparer.Ordinal))
-            {
-                yield return (entry.Object, entry.Prefix);
-            }
-
-            pageToken = root.TryGetProperty("nextPageToken", out var next) && next.GetString() is { Length: > 0 } t ? t : null;
-        }
-        while (pageToken is not null);
-    }
-
-    private async Task MediaUploadAsync(string key, string name, byte[] data, PutOptions options, CancellationToken cancellationToken)
-    {
-        var hashes = UploadHashes.Of(data);
-        var query = "uploadType=media&name=" + Uri.EscapeDataString(name) + (options.IfNotExists ? "&ifGenerationMatch=0" : string.Empty);
-        var attempts = 0;
-        using var response = await SendAsync(
-            (attempt, _) =>
-            {
-                attempts = attempt;
-                var request = new HttpRequestMessage(HttpMethod.Post, UploadUri(query)) { Content = new ByteArrayContent(data) };
-                request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(options.ContentType ?? "application/octet-stream");
-                request.Headers.TryAddWithoutValidation("X-Goog-Hash", hashes.Header);
-                return Task.FromResult(request);
-            },
-            HttpCompletionOption.ResponseContentRead,
-            cancellationToken).ConfigureAwait(false);
-        await FinishUploadAsync(response, key, name, hashes, data.Length, attempts > 1, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task ResumableUploadAsync(string key, string name, byte[] first, byte[] second, Stream content, PutOptions options, CancellationToken cancellationToken)
-    {
-        var session = await StartSessionAsync(key, name, options, cancellationToken).ConfigureAwait(false);
-        var crc = new Crc32C();
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        long start = 0;
-        var chunk = first;
-        var next = second;
-        while (true)
-        {
-            crc.Append(chunk);
-            md5.AppendData(chunk);
-            var following = next.Length > 0 ? next : await ReadChunkAsync(content, cancellationToken).ConfigureAwait(false);
-            next = [];
-            var isLast = following.Length == 0;
-            UploadHashes? hashes = isLast ? new UploadHashes(crc.GetCurrentHash(), md5.GetHashAndReset()) : null;
-            var response = await SendChunkAsync(session, chunk, start, isLast ? start + chunk.Length : null, hashes, name, cancellationToken).ConfigureAwait(false);
-            if (isLast)
-            {
-                using (response)
+                try
                 {
-                    await FinishUploadAsync(response!, key, name, hashes!, start + chunk.Length, retried: false, cancellationToken).ConfigureAwait(false);
-                }
-
-                return;
-            }
-
-            start += chunk.Length;
-            chunk = following;
-        }
-    }
-
-    private async Task<Uri> StartSessionAsync(string key, string name, PutOptions options, CancellationToken cancellationToken)
-    {
-        var query = "uploadType=resumable&name=" + Uri.EscapeDataString(name) + (options.IfNotExists ? "&ifGenerationMatch=0" : string.Empty);
-        var metadata = JsonSerializer.Serialize(new Dictionary<string, string> { ["name"] = name, ["contentType"] = options.ContentType ?? "application/octet-stream" });
-        using var response = await SendAsync(
-            (_, _) =>
-            {
-                var request = new HttpRequestMessage(HttpMethod.Post, UploadUri(query)) { Content = new StringContent(metadata, Encoding.UTF8, "application/json") };
-                request.Headers.TryAddWithoutValidation("X-Upload-Content-Type", options.ContentType ?? "application/octet-stream");
-                return Task.FromResult(request);
-            },
-            HttpCompletionOption.ResponseContentRead,
-            cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.PreconditionFailed)
-        {
-            throw new ObjectExistsException(key);
-        }
-
-        await EnsureSuccessAsync(response, "write", name, cancellationToken).ConfigureAwait(false);
-        return response.Headers.Location ?? throw new DeepSentinelException(ErrorIds.StorageRequestFailed, ErrorKind.ProtocolError, $"Cloud Storage started no resumable upload session for '{name}' in {DisplayName} (no Location header).", name);
-    }
-
-    /// <summary>
-    /// Sends one chunk, resuming it after failures: a retry first asks the session how many bytes
-    /// it holds (a 308's Range), then sends only the rest. Returns the final response for the last
-    /// chunk, null for others.
-    /// </summary>
-    private async Task<HttpResponseMessage?> SendChunkAsync(Uri session, byte[] chunk, long start, long? total, UploadHashes? hashes, string name, CancellationToken cancellationToken)
-    {
-        var end = start + chunk.Length;
-        var sent = start;
-        var rounds = 0;
-        while (true)
-        {
-            if (++rounds > Math.Max(2, _http.Options.MaxAttempts) * 2)
-            {
-                throw new DeepSentinelException(ErrorIds.StorageWriteFailed, ErrorKind.WriteError, $"The resumable upload of '{name}' to {DisplayName} made no progress at byte {sent}; it was abandoned and no object was created.", name);
-            }
-
-            var from = sent;
-            var response = await SendAsync(
-                (attempt, _) => Task.FromResult(attempt == 1 ? ChunkRequest(session, chunk, start, from, total, hashes) : StatusRequest(session, total)),
-                HttpCompletionOption.ResponseContentRead,
-                cancellationToken).ConfigureAwait(false);
-            if ((int)response.StatusCode == 308)
-            {
-                using (response)
-                {
-                    sent = PersistedEnd(response);
-                }
-
-                if (sent < start || sent > end)
-                {
-                    throw new DeepSentinelException(ErrorIds.StorageRequestFailed, ErrorKind.ProtocolError, $"Cloud Storage reported {sent} bytes of '{name}' held, outside the chunk {start}-{end} being sent.", name);
-                }
-
-                if (sent == end && total is null)
-                {
-                    return null;
-                }
-
-                continue;
-            }
-
-            if (response.IsSuccessStatusCode && total is not null)
-            {
-                return response;
-            }
-
-            using (response)
-            {
-                await EnsureSuccessAsync(response, "write", name, cancellationToken).ConfigureAwait(false);
-                throw new DeepSentinelException(ErrorIds.StorageRequestFailed, ErrorKind.ProtocolError, $"Cloud Storage answered HTTP {(int)response.StatusCode} to a chunk of '{name}' that was not the last.", name);
-            }
-        }
-    }
-
-    private static HttpRequestMessage ChunkRequest(Uri session, byte[] chunk, long chunkStart, long from, long? total, UploadHashes? hashes)
-    {
-        var offset = (int)(from - chunkStart);
-        var request = new HttpRequestMessage(HttpMethod.Put, session) { Content = new ByteArrayContent(chunk, offset, chunk.Length - offset) };
-        var last = chunkStart + chunk.Length - 1;
-        request.Content.Headers.TryAddWithoutValidation("Content-Range", string.Create(CultureInfo.InvariantCulture, $"bytes {from}-{last}/{(total is { } t ? t.ToString(CultureInfo.InvariantCulture) : "*")}"));
-        if (hashes is not null)
-        {
-            request.Headers.TryAddWithoutValidation("X-Goog-Hash", hashes.Header);
-        }
-
-        return request;
-    }
-
-    private static HttpRequestMessage StatusRequest(Uri session, long? total)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Put, session) { Content = new ByteArrayContent([]) };
-        request.Content.Headers.TryAddWithoutValidation("Content-Range", "bytes */" + (total is { } t ? t.ToString(CultureInfo.InvariantCulture) : "*"));
-        return request;
-    }
-
-    // A 308's "Range: bytes=0-N" means N+1 bytes are held; no Range means none.
-    private static long PersistedEnd(HttpResponseMessage response)
-    {
-        if (response.Headers.TryGetValues("Range", out var values) && values.FirstOrDefault() is { } range)
-        {
-            var dash = range.LastIndexOf('-');
-            if (dash > 0 && long.TryParse(range[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var last))
-            {
-                return last + 1;
-            }
-        }
-
-        return 0;
-    }
-
-    private async Task FinishUploadAsync(HttpResponseMessage response, string key, string name, UploadHashes hashes, long length, bool retried, CancellationToken cancellationToken)
-    {
-        if (response.StatusCode == HttpStatusCode.PreconditionFailed)
-        {
-            // A retried create-only upload whose first attempt committed before its answer was lost
-            // finds "its own" object: the same hashes mean it succeeded.
-            if (retried && await GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is { } existing
-                && existing.Length == length && existing.ContentMd5 == Convert.ToBase64String(hashes.Md5))
-            {
-                _reporter.Verbose($"{DisplayName}: '{key}' was committed by an earlier attempt whose answer was lost; its hashes match.");
-                return;
-            }
-
-            throw new ObjectExistsException(key);
-        }
-
-        if (response.StatusCode == HttpStatusCode.BadRequest && await IsHashRejectionAsync(response, cancellationToken).ConfigureAwait(false))
-        {
-            throw Corrupt(name, "the server computed other hashes for the bytes it received; nothing was stored");
-        }
-
-        await EnsureSuccessAsync(response, "write", name, cancellationToken).ConfigureAwait(false);
-        using var json = await ReadJsonAsync(response, name, cancellationToken).ConfigureAwait(false);
-        var root = json.RootElement;
-        var crc = root.TryGetProperty("crc32c", out var c) ? c.GetString() : null;
-        var md5 = root.TryGetProperty("md5Hash", out var m) ? m.GetString() : null;
-        if ((crc is not null && crc != Convert.ToBase64String(hashes.Crc32C)) || (md5 is not null && md5 != Convert.ToBase64String(hashes.Md5)))
-        {
-            // The server stored other bytes than were sent: remove exactly that generation.
-            var generation = root.TryGetProperty("generation", out var g) ? g.GetString() : null;
-            if (generation is not null)
-            {
-                using var delete = await SendAsync((_, _) => Task.FromResult(new HttpRequestMessage(HttpMethod.Delete, ObjectUri(name, "ifGenerationMatch=" + generation))), HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-            }
-
-            throw Corrupt(name, "the stored object's CRC32C/MD5 differ from the bytes sent; the corrupt object was deleted");
-        }
-    }
-
-    private static async Task<bool> IsHashRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        return text.Contains("hash", StringComparison.OrdinalIgnoreCase) || text.Contains("checksum", StringComparison.OrdinalIgnoreCase);
-    }
-
-    private DeepSentinelException Corrupt(string name, string why) =>
-        new(ErrorIds.StorageIntegrityFailed, ErrorKind.InvalidData, $"Uploading '{name}' to {DisplayName} failed its integrity check: {why}. Try again.", name);
-
-    /// <summary>Sends with retries (ResilientHttpClient), adding the bearer token; a 401 (token expired or revoked early) fetches a new token and tries once more.</summary>
-    private async Task<HttpResponseMessage> SendAsync(Func<int, CancellationToken, Task<HttpRequestMessage>> create, HttpCompletionOption completion, CancellationToken cancellationToken)
-    {
-        for (var authAttempt = 1; ; authAttempt++)
-        {
-            string? used = null;
-            var response = await _http.SendAsync(
-                async (attempt, token) =>
-                {
-                    var request = await create(attempt, token).ConfigureAwait(false);
-                    if (_tokens is not null)
+                    if (!await pages.MoveNextAsync().ConfigureAwait(false))
                     {
-                        used = await _tokens.GetTokenAsync(token).ConfigureAwait(false);
-                        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", used);
+                        yield break;
                     }
+                }
+                catch (GoogleApiException ex) when (ex.HttpStatusCode == HttpStatusCode.NotFound)
+                {
+                    // No bucket: nothing stored.
+                    yield break;
+                }
+                catch (Exception ex) when (IsServiceFailure(ex, cancellationToken))
+                {
+                    throw Failure(ex, "list", fullPrefix);
+                }
 
-                    return request;
-                },
-                completion,
-                cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.Unauthorized && _tokens is not null && used is not null && authAttempt == 1)
-            {
-                response.Dispose();
-                _reporter.Verbose($"{DisplayName}: the access token was refused (HTTP 401); fetching a new one.");
-                _tokens.Invalidate(used);
-                continue;
-            }
-
-            return response;
-        }
-    }
-
-    private async Task EnsureSuccessAsync(HttpResponseMessage response, string operation, string name, CancellationToken cancellationToken)
-    {
-        if (response.IsSuccessStatusCode)
-        {
-            return;
-        }
-
-        string? detail = null;
-        try
-        {
-            var text = response.Content.Headers.ContentType?.MediaType == "application/json" ? await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false) : null;
-            if (text is not null)
-            {
-                using var json = JsonDocument.Parse(text);
-                detail = json.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object && e.TryGetProperty("message", out var m) ? m.GetString() : null;
+                yield return pages.Current;
             }
         }
-        catch (Exception ex) when (ex is JsonException or HttpRequestException or IOException)
+        finally
         {
-        }
-
-        detail = detail is null ? string.Empty : ": " + SecretRedactor.Redact(detail.Length > 300 ? detail[..300] : detail);
-        var status = (int)response.StatusCode;
-        var what = $"Cloud Storage answered HTTP {status} to {operation} '{name}' in {DisplayName}{detail}";
-        throw status switch
-        {
-            401 or 403 => new DeepSentinelException(ErrorIds.StorageAccessDenied, ErrorKind.PermissionDenied, $"{what}. Check the credentials, the bucket's IAM roles, and -UserProject for requester-pays buckets.", name),
-            404 => new DeepSentinelException(ErrorIds.StorageObjectNotFound, ErrorKind.ObjectNotFound, $"{what}.", name),
-            _ => new DeepSentinelException(ErrorIds.StorageRequestFailed, ErrorKind.ProtocolError, $"{what}.", name),
-        };
-    }
-
-    private static async Task<JsonDocument> ReadJsonAsync(HttpResponseMessage response, string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
-        }
-        catch (JsonException ex)
-        {
-            throw new DeepSentinelException(ErrorIds.StorageRequestFailed, ErrorKind.ProtocolError, $"Cloud Storage returned a response for '{name}' that is not valid JSON.", name, ex);
+            await pages.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private ObjectInfo InfoOf(JsonElement item)
+    private ObjectInfo InfoOf(GcsObject item) =>
+        new(_location.KeyOf(item.Name), (long)(item.Size ?? 0), item.UpdatedDateTimeOffset, item.Generation?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? item.ETag, item.Md5Hash);
+
+    private static bool IsServiceFailure(Exception ex, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && ex is GoogleApiException or TokenResponseException or HttpRequestException or IOException or OperationCanceledException or InvalidOperationException;
+
+    private DeepSentinelException DownloadFailure(Exception ex, string name) =>
+        // The library reports a hash mismatch of the received bytes as an IOException naming the hashes.
+        IsHashMismatch(ex)
+            ? new DeepSentinelException(ErrorIds.StorageIntegrityFailed, ErrorKind.InvalidData, $"Downloading '{name}' from {DisplayName} failed its integrity check: the bytes received do not match the object's hashes. Try again.", name)
+            : Failure(ex, "read", name);
+
+    private DeepSentinelException Failure(Exception ex, string operation, string name)
     {
-        string? Text(string property) => item.TryGetProperty(property, out var v) ? v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText() : null;
-        var name = Text("name") ?? string.Empty;
-        return new ObjectInfo(
-            _location.KeyOf(name),
-            long.TryParse(Text("size"), NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : 0,
-            DateTimeOffset.TryParse(Text("updated"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var updated) ? updated : null,
-            Text("generation") ?? Text("etag"),
-            Text("md5Hash"));
+        if (ex is TokenResponseException token)
+        {
+            return new DeepSentinelException(
+                ErrorIds.StorageCredentialUnavailable,
+                ErrorKind.PermissionDenied,
+                $"The Google credentials for {DisplayName} did not yield a Cloud Storage token (HTTP {(int?)token.StatusCode}{(token.Error?.Error is { } code ? ", " + code : string.Empty)}). Check that the key is current and the account may use Cloud Storage.",
+                DisplayName);
+        }
+
+        if (ex is GoogleApiException api && api.HttpStatusCode != 0)
+        {
+            var detail = api.Error?.Message is { Length: > 0 } m ? ": " + SecretRedactor.Redact(m.Length > 300 ? m[..300] : m) : string.Empty;
+            var status = (int)api.HttpStatusCode;
+            if (status == 400 && operation == "write" && (detail.Contains("hash", StringComparison.OrdinalIgnoreCase) || detail.Contains("checksum", StringComparison.OrdinalIgnoreCase)))
+            {
+                // The server computed other hashes for the bytes it received than the library sent with them.
+                return new DeepSentinelException(ErrorIds.StorageIntegrityFailed, ErrorKind.InvalidData, $"Uploading '{name}' to {DisplayName} failed its integrity check{detail}. Nothing was stored; try again.", name);
+            }
+
+            var what = $"Cloud Storage answered HTTP {status} to {operation} '{name}' in {DisplayName}{detail}";
+            return status switch
+            {
+                401 or 403 => new DeepSentinelException(ErrorIds.StorageAccessDenied, ErrorKind.PermissionDenied, $"{what}. Check the credentials, the bucket's IAM roles, and -GcsUserProject for requester-pays buckets.", name),
+                404 => new DeepSentinelException(ErrorIds.StorageObjectNotFound, ErrorKind.ObjectNotFound, $"{what}.", name),
+                408 or 429 or >= 500 => new DeepSentinelException(ErrorIds.ServerUnavailable, ErrorKind.ResourceUnavailable, $"{what}, after retries. Try again later or lower -ThrottleLimit.", name),
+                _ => new DeepSentinelException(ErrorIds.StorageRequestFailed, ErrorKind.ProtocolError, $"{what}.", name),
+            };
+        }
+
+        return ex is OperationCanceledException
+            ? new DeepSentinelException(ErrorIds.RequestTimedOut, ErrorKind.OperationTimeout, $"Cloud Storage did not answer in time to {operation} '{name}' in {DisplayName}, after retries.", name)
+            : new DeepSentinelException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"Could not reach Cloud Storage to {operation} '{name}' in {DisplayName} after retries ({SecretRedactor.Redact(ex.GetBaseException().Message)}). Check the network and proxy.", name);
     }
-
-    private Uri BucketUri(string path, string query) =>
-        new($"{_endpoint.AbsoluteUri}storage/v1/b/{Uri.EscapeDataString(_location.Bucket!)}/{path}?{WithUserProject(query)}");
-
-    private Uri ObjectUri(string name, string? query = null) =>
-        new($"{_endpoint.AbsoluteUri}storage/v1/b/{Uri.EscapeDataString(_location.Bucket!)}/o/{Uri.EscapeDataString(name)}{QueryString(query)}");
-
-    private Uri UploadUri(string query) =>
-        new($"{_endpoint.AbsoluteUri}upload/storage/v1/b/{Uri.EscapeDataString(_location.Bucket!)}/o?{WithUserProject(query)}");
-
-    private string QueryString(string? query)
-    {
-        var all = WithUserProject(query ?? string.Empty);
-        return all.Length == 0 ? string.Empty : "?" + all;
-    }
-
-    private string WithUserProject(string query) =>
-        _userProject is null ? query : (query.Length == 0 ? string.Empty : query + "&") + "userProject=" + Uri.EscapeDataString(_userProject);
-
-    private Task<byte[]> ReadChunkAsync(Stream content, CancellationToken cancellationToken) => ObjectStoreExtensions.ReadUpToAsync(content, _chunkSize, cancellationToken);
 
     private static Uri? EndpointFromEnvironment(string? host)
     {
@@ -586,32 +436,22 @@ public sealed class GcsObjectStore : IObjectStore
         return Uri.TryCreate(host.Contains("://", StringComparison.Ordinal) ? host : "http://" + host, UriKind.Absolute, out var uri) ? uri : null;
     }
 
-    private static GoogleTokenSource? ResolveCredentials(StorageOptions options, CoreServices services, ResilientHttpClient http, bool anonymousByDefault)
+    private static (GoogleCredential? Credential, string? Description) ResolveCredential(StorageOptions options, bool anonymousByDefault)
     {
         if (!string.IsNullOrEmpty(options.GcsServiceAccountKeyJson))
         {
-            return FromKeyJson(options.GcsServiceAccountKeyJson, services, http, "the given key");
+            return FromKeyJson(options.GcsServiceAccountKeyJson, "the given key");
         }
 
         var path = options.GcsServiceAccountKeyPath ?? options.Environment("GOOGLE_APPLICATION_CREDENTIALS");
         if (!string.IsNullOrEmpty(path))
         {
-            string json;
-            try
-            {
-                json = File.ReadAllText(path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new DeepSentinelException(ErrorIds.StorageCredentialUnavailable, ErrorKind.ObjectNotFound, $"The Google credentials file '{path}' cannot be read: {ex.Message}", path, ex);
-            }
-
-            return FromKeyJson(json, services, http, $"'{path}'");
+            return FromKeyJson(ReadCredentialsFile(path), $"'{path}'");
         }
 
         if (anonymousByDefault)
         {
-            return null;
+            return (null, null);
         }
 
         var home = options.Environment("HOME");
@@ -620,51 +460,213 @@ public sealed class GcsObjectStore : IObjectStore
             : home is null ? null : Path.Combine(home, ".config", "gcloud", "application_default_credentials.json");
         if (adc is not null && File.Exists(adc))
         {
-            return FromKeyJson(File.ReadAllText(adc), services, http, $"'{adc}'");
+            return FromKeyJson(ReadCredentialsFile(adc), $"'{adc}'");
         }
 
-        var metadataHost = options.GcsMetadataEndpoint ?? EndpointFromEnvironment(options.Environment("GCE_METADATA_HOST")) ?? DefaultMetadataEndpoint;
-        // Off Google Cloud the metadata address does not answer: give up quickly.
-        var metadataHttp = services.CreateHttp(NullReporter.Instance, new HttpRetryOptions { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(100), AttemptTimeout = TimeSpan.FromSeconds(3), TotalTimeout = TimeSpan.FromSeconds(10) });
-        return new MetadataServerTokenSource(metadataHttp, services.Time, metadataHost);
+        var metadata = options.GcsMetadataEndpoint ?? EndpointFromEnvironment(options.Environment("GCE_METADATA_HOST")) ?? DefaultMetadataEndpoint;
+        var compute = new ComputeCredential(new ComputeCredential.Initializer(new Uri(metadata, "/computeMetadata/v1/instance/service-accounts/default/token").AbsoluteUri));
+        return (compute.ToGoogleCredential(), "the metadata server's service account");
     }
 
-    private static GoogleTokenSource FromKeyJson(string json, CoreServices services, ResilientHttpClient http, string origin)
+    private static string ReadCredentialsFile(string path)
     {
         try
         {
-            using var doc = JsonDocument.Parse(json);
-            var root = doc.RootElement;
-            if (root.TryGetProperty("type", out var type) && type.GetString() == "authorized_user")
-            {
-                string Text(string name) => root.TryGetProperty(name, out var v) ? v.GetString() ?? string.Empty : string.Empty;
-                return new AuthorizedUserTokenSource(http, services.Time, Text("client_id"), Text("client_secret"), Text("refresh_token"));
-            }
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DeepSentinelException(ErrorIds.StorageCredentialUnavailable, ErrorKind.ObjectNotFound, $"The Google credentials file '{path}' cannot be read: {ex.Message}", path, ex);
+        }
+    }
+
+    // The key's text is never echoed in errors: it holds the private key.
+    private static (GoogleCredential Credential, string Description) FromKeyJson(string json, string origin)
+    {
+        string? type;
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            type = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
         }
         catch (JsonException)
         {
-            // Reported below with the same wording as any unusable key.
+            throw BadKey(origin, "it is not valid JSON");
         }
 
-        return ServiceAccountTokenSource.FromJson(json, http, services.Time, origin);
-    }
-
-    /// <summary>The CRC32C and MD5 of an upload, as GCS reports them (base64 of big-endian bytes).</summary>
-    private sealed record UploadHashes(byte[] Crc32C, byte[] Md5)
-    {
-        public string Header => $"crc32c={Convert.ToBase64String(Crc32C)},md5={Convert.ToBase64String(Md5)}";
-
-        public static UploadHashes Of(byte[] data)
+        try
         {
-            var crc = new Crc32C();
-            crc.Append(data);
-            return new UploadHashes(crc.GetCurrentHash(), MD5.HashData(data));
+            switch (type)
+            {
+                case JsonCredentialParameters.ServiceAccountCredentialType:
+                    var account = CredentialFactory.FromJson<ServiceAccountCredential>(json);
+                    return (account.ToGoogleCredential().CreateScoped(StorageScope), $"service account {account.Id}");
+                case JsonCredentialParameters.AuthorizedUserCredentialType:
+                    return (CredentialFactory.FromJson<UserCredential>(json).ToGoogleCredential().CreateScoped(StorageScope), "gcloud user credentials");
+                default:
+                    throw BadKey(origin, "it is not a service-account key or gcloud user credentials (\"type\" must be \"service_account\" or \"authorized_user\")");
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or System.Security.Cryptography.CryptographicException)
+        {
+            throw BadKey(origin, "its fields are missing or its private key is not a valid PEM key");
         }
     }
 
-    /// <summary>A response body stream that disposes its response with it.</summary>
-    private sealed class ResponseStream(HttpResponseMessage response, Stream inner) : Stream
+    private static DeepSentinelException BadKey(string origin, string why) =>
+        DeepSentinelException.InvalidArgument(ErrorIds.StorageCredentialUnavailable, $"The Google credentials from {origin} cannot be used: {why}.", origin);
+
+    /// <summary>
+    /// The library's HTTP clients, with its exponential back-off handler (5xx, 408, 429 and
+    /// dropped connections) bounded by DeepSentinel's retry options, a verbose report of each
+    /// failed attempt (redacted), and the message handler the core services supply, if any.
+    /// </summary>
+    private sealed class GcsHttpClientFactory(CoreServices services, HttpRetryOptions retry, IOperationReporter reporter) : Google.Apis.Http.IHttpClientFactory
     {
+        // The library's own factory (which keeps its response-stream interception, and with it the
+        // download hash checks), over the core services' handler when they supply one.
+        private readonly Google.Apis.Http.IHttpClientFactory _inner = services.MessageHandlerFactory is { } handlers
+            ? new HttpClientFromMessageHandlerFactory(_ => new HttpClientFromMessageHandlerFactory.ConfiguredHttpMessageHandler(handlers(), false, false))
+            : new HttpClientFactory();
+
+        public ConfigurableHttpClient CreateHttpClient(CreateHttpClientArgs args)
+        {
+            var client = _inner.CreateHttpClient(args);
+            client.Timeout = retry.TotalTimeout;
+            var handler = client.MessageHandler;
+            handler.NumTries = retry.MaxAttempts;
+            var backOff = new BackOffHandler(new BackOffHandler.Initializer(new ExponentialBackOff(retry.BaseDelay, Math.Max(0, retry.MaxAttempts - 1)))
+            {
+                // Each wait doubles from BaseDelay; the attempts together are bounded by TotalTimeout.
+                MaxTimeSpan = retry.TotalTimeout,
+                HandleUnsuccessfulResponseFunc = response => IsRetriable(response.StatusCode),
+                HandleExceptionFunc = ex => ex is HttpRequestException or IOException or TaskCanceledException,
+            });
+            handler.AddUnsuccessfulResponseHandler(new AttemptReporter(reporter));
+            handler.AddExceptionHandler(new AttemptReporter(reporter));
+            handler.AddUnsuccessfulResponseHandler(backOff);
+            handler.AddExceptionHandler(backOff);
+            return client;
+        }
+
+        private static bool IsRetriable(HttpStatusCode status) => (int)status is 408 or 429 or >= 500;
+    }
+
+    /// <summary>Reports failed attempts for -Verbose; never retries itself.</summary>
+    private sealed class AttemptReporter(IOperationReporter reporter) : IHttpUnsuccessfulResponseHandler, IHttpExceptionHandler
+    {
+        public Task<bool> HandleResponseAsync(HandleUnsuccessfulResponseArgs args)
+        {
+            if ((int)args.Response.StatusCode < 400)
+            {
+                // 308 is how a resumable upload session says how much it holds: no failure.
+                return Task.FromResult(false);
+            }
+
+            reporter.Verbose($"{args.Request.Method} {SecretRedactor.Redact(args.Request.RequestUri!)}: attempt {args.CurrentFailedTry} got HTTP {(int)args.Response.StatusCode}; the Google client retries within its bounds.");
+            if ((int)args.Response.StatusCode >= 500)
+            {
+                CurrentUpload.Value?.Failed(null);
+            }
+
+            return Task.FromResult(false);
+        }
+
+        public Task<bool> HandleExceptionAsync(HandleExceptionArgs args)
+        {
+            reporter.Verbose($"{args.Request.Method} {SecretRedactor.Redact(args.Request.RequestUri!)}: attempt {args.CurrentFailedTry} failed ({args.Exception.GetType().Name}); the Google client retries within its bounds.");
+            CurrentUpload.Value?.Failed(args.Exception);
+            return Task.FromResult(false);
+        }
+    }
+
+    /// <summary>Counts an upload's failed attempts since its session last gained bytes, and stops it past a bound.</summary>
+    private sealed class UploadWatch(int limit, CancellationToken cancellationToken) : IProgress<Google.Apis.Upload.IUploadProgress>, IDisposable
+    {
+        private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        private long _sent = -1;
+        private int _failures;
+
+        public CancellationToken Token => _stop.Token;
+
+        public bool Abandoned { get; private set; }
+
+        public Exception? LastFailure { get; private set; }
+
+        public void Failed(Exception? error)
+        {
+            LastFailure = error ?? LastFailure;
+            if (Interlocked.Increment(ref _failures) >= limit && !Abandoned)
+            {
+                Abandoned = true;
+                _stop.Cancel();
+            }
+        }
+
+        public void Report(Google.Apis.Upload.IUploadProgress value)
+        {
+            if (value.BytesSent > Interlocked.Read(ref _sent))
+            {
+                Interlocked.Exchange(ref _sent, value.BytesSent);
+                Interlocked.Exchange(ref _failures, 0);
+            }
+        }
+
+        public void Dispose() => _stop.Dispose();
+    }
+
+    /// <summary>Passes writes on, counting them (and hashing them, for a whole object).</summary>
+    private sealed class CountingStream(Stream inner, bool whole) : Stream
+    {
+        public long Written { get; private set; }
+
+        public Crc32C? Crc { get; } = whole ? new Crc32C() : null;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => Written;
+
+        public override long Position { get => Written; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            inner.Write(buffer);
+            Crc?.Append(buffer);
+            Written += buffer.Length;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            Crc?.Append(buffer.Span);
+            Written += buffer.Length;
+        }
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
+    /// <summary>The reading end of a download pipe; disposing it stops the download.</summary>
+    private sealed class DownloadStream(PipeReader reader, CancellationTokenSource stop, Task download) : Stream
+    {
+        private readonly Stream _inner = reader.AsStream(leaveOpen: true);
+        private int _disposed;
+
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
@@ -675,11 +677,11 @@ public sealed class GcsObjectStore : IObjectStore
 
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
 
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.ReadAsync(buffer, offset, count, cancellationToken);
 
         public override void Flush()
         {
@@ -691,12 +693,28 @@ public sealed class GcsObjectStore : IObjectStore
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
+        public override async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            {
+                return;
+            }
+
+            await stop.CancelAsync().ConfigureAwait(false);
+            await reader.CompleteAsync().ConfigureAwait(false);
+            await download.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            stop.Dispose();
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+
         protected override void Dispose(bool disposing)
         {
-            if (disposing)
+            if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                inner.Dispose();
-                response.Dispose();
+                stop.Cancel();
+                reader.Complete();
+                download.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().GetResult();
+                stop.Dispose();
             }
 
             base.Dispose(disposing);

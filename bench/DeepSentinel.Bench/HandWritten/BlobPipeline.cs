@@ -1,3 +1,4 @@
+using DeepSentinel.Core.Storage;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -6,7 +7,7 @@ using Azure.Core.Pipeline;
 using DeepSentinel.Core.Diagnostics;
 using DeepSentinel.Core.Http;
 
-namespace DeepSentinel.Core.Storage.Azure;
+namespace DeepSentinel.Bench.HandWritten;
 
 /// <summary>Options for the blob pipeline: Azure.Core's retry, logging and transport settings.</summary>
 internal sealed class BlobPipelineOptions : ClientOptions
@@ -102,7 +103,7 @@ internal sealed class SharedKeyPolicy : HttpPipelineSynchronousPolicy
         }
         catch (FormatException)
         {
-            throw Errors.DeepSentinelException.InvalidArgument(Errors.ErrorIds.StorageCredentialUnavailable, $"The account key for storage account '{account}' is not valid base64.", account);
+            throw DeepSentinel.Core.Errors.DeepSentinelException.InvalidArgument(DeepSentinel.Core.Errors.ErrorIds.StorageCredentialUnavailable, $"The account key for storage account '{account}' is not valid base64.", account);
         }
     }
 

@@ -1,3 +1,4 @@
+using DeepSentinel.Core.Storage;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -6,7 +7,7 @@ using DeepSentinel.Core.Diagnostics;
 using DeepSentinel.Core.Errors;
 using DeepSentinel.Core.Http;
 
-namespace DeepSentinel.Core.Storage.Gcs;
+namespace DeepSentinel.Bench.HandWritten;
 
 /// <summary>Supplies OAuth2 access tokens for Cloud Storage requests, cached until shortly before they expire.</summary>
 public abstract class GoogleTokenSource

@@ -1,6 +1,7 @@
+using DeepSentinel.Core.Storage;
 using DeepSentinel.Core.Errors;
 
-namespace DeepSentinel.Core.Storage.Azure;
+namespace DeepSentinel.Bench.HandWritten;
 
 /// <summary>The parts of an Azure Storage connection string that the blob store needs.</summary>
 internal sealed class AzureConnectionString
