@@ -53,9 +53,11 @@ public sealed class DownloadFaultTests(AzuriteFixture azurite, GcsEmulatorFixtur
         var direct = ObjectStores.Open($"{azurite.BlobEndpoint}{container}/corpus", AzureKey, TestServices.Create());
         Assert.Equal(12, (await copier.CopyAsync(new CorpusCopyRequest { Source = source, Destination = direct }, new RecordingReporter(), CancellationToken.None)).Copied);
         await using var proxy = new FaultProxy(azurite.BlobEndpoint);
-        var gets = 0;
-        // Every third download is cut off halfway through its body.
-        proxy.Decide = r => IsBlobGet(r) && Interlocked.Increment(ref gets) % 3 == 1 ? Fault.DropResponseMidBody : Fault.None;
+        // The first download of every blob is cut off halfway through its body (a fixed pattern:
+        // counting all requests would, with parallel transfers, sometimes cut one blob's every
+        // retry and make the test depend on scheduling).
+        var cutOnce = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        proxy.Decide = r => IsBlobGet(r) && cutOnce.TryAdd(r.PathAndQuery.Split('?')[0], true) ? Fault.DropResponseMidBody : Fault.None;
         var back = new LocalObjectStore(_folders.New("ds-back-"));
         var reporter = new RecordingReporter();
 
@@ -82,8 +84,8 @@ public sealed class DownloadFaultTests(AzuriteFixture azurite, GcsEmulatorFixtur
             await CorpusTestSupport.RunAsync(CorpusTestSupport.Request(demo, demo.Root, location, count: 3) with { Storage = options });
             var expected = await ReadPatchesAsync(location, AzureKey);
             await using var proxy = new FaultProxy(azurite.BlobEndpoint);
-            var gets = 0;
-            proxy.Decide = r => IsBlobGet(r) && r.PathAndQuery.EndsWith(".tif", StringComparison.Ordinal) && Interlocked.Increment(ref gets) % 2 == 1 ? Fault.DropResponseMidBody : Fault.None;
+            var cutOnce = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+            proxy.Decide = r => IsBlobGet(r) && r.PathAndQuery.EndsWith(".tif", StringComparison.Ordinal) && cutOnce.TryAdd(r.PathAndQuery, true) ? Fault.DropResponseMidBody : Fault.None;
             var reporter = new RecordingReporter();
 
             var patches = await ReadPatchesAsync($"{proxy.BaseUri}devstoreaccount1/{container}/corpus/", AzureKey, reporter);
