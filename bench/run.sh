@@ -3,12 +3,8 @@
 # the .NET benchmark (corpus throughput, whole-patch fetches) and the GDAL comparison, writes
 # bench/results/storage.md, and stops the emulators it started.
 #   bench/run.sh [samples=1000] [parallel=8] [patches=200]
-#   bench/run.sh compare [samples=1000] [parallel=8]
-#     the SDK-based stores against the hand-written ones (bench/results/storage-sdk.md)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-MODE=default
-if [[ "${1:-}" == compare ]]; then MODE=compare; shift; fi
 SAMPLES=${1:-1000}; PARALLEL=${2:-8}; PATCHES=${3:-200}
 TOOLS=tests/tools
 WORK=$(mktemp -d /tmp/ds-bench.XXXXXX)
@@ -25,33 +21,13 @@ wait_for_url() { # file pattern
     echo "emulator did not start: $(cat "$1")" >&2; exit 1
 }
 
-start_emulators() {
-    TMPDIR=$WORK node "$TOOLS/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 --blobPort 0 --inMemoryPersistence --silent --disableTelemetry --skipApiVersionCheck >"$WORK/azurite.log" 2>&1 </dev/null &
-    pids+=($!)
-    TMPDIR=$WORK node "$TOOLS/gcs-emulator.js" 0 >"$WORK/gcs.log" 2>&1 </dev/null &
-    pids+=($!)
-    AZURITE="$(wait_for_url "$WORK/azurite.log" 'successfully listens')/devstoreaccount1"
-    GCS=$(wait_for_url "$WORK/gcs.log" 'listening on')
-}
-stop_emulators() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait "${pids[@]}" 2>/dev/null || true; pids=(); rm -f "$WORK"/*.log; }
+TMPDIR=$WORK node "$TOOLS/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 --blobPort 0 --inMemoryPersistence --silent --disableTelemetry --skipApiVersionCheck >"$WORK/azurite.log" 2>&1 </dev/null &
+pids+=($!)
+TMPDIR=$WORK node "$TOOLS/gcs-emulator.js" 0 >"$WORK/gcs.log" 2>&1 </dev/null &
+pids+=($!)
+AZURITE="$(wait_for_url "$WORK/azurite.log" 'successfully listens')/devstoreaccount1"
+GCS=$(wait_for_url "$WORK/gcs.log" 'listening on')
 
-if [[ $MODE == compare ]]; then
-    # Fresh emulators per run (Azurite keeps everything in memory); hand-written first on
-    # Azurite, the SDK first on the GCS emulator.
-    dotnet build bench/DeepSentinel.Bench -c Release -nologo -v quiet -clp:ErrorsOnly
-    BENCH=bench/DeepSentinel.Bench/bin/Release/net10.0/DeepSentinel.Bench.dll
-    BYTES=$(dotnet $BENCH corpus "$WORK/corpus" "$SAMPLES")
-    for run in "hand-written|Azurite" "SDK|Azurite" "SDK|GCS emulator" "hand-written|GCS emulator"; do
-        start_emulators
-        dotnet $BENCH child "${run%%|*}" "${run#*|}" "$AZURITE" "$GCS" "$WORK/corpus" "$PARALLEL" | tee -a "$WORK/runs.jsonl"
-        stop_emulators
-    done
-    dotnet $BENCH report "$WORK/runs.jsonl" "$SAMPLES" "$PARALLEL" "$BYTES" "$WORK/compare.md" >/dev/null
-    { echo "# Storage SDKs against the hand-written clients, $(date -u +%Y-%m-%d), $(nproc) cores"; echo; cat "$WORK/compare.md"; } | tee bench/results/storage-sdk.md
-    exit 0
-fi
-
-start_emulators
 /usr/bin/python3 bench/gdal_vs_ranges.py make "$WORK/patches" "$PATCHES"
 dotnet build bench/DeepSentinel.Bench -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet bench/DeepSentinel.Bench/bin/Release/net10.0/DeepSentinel.Bench.dll "$AZURITE" "$GCS" "$WORK/patches" "$SAMPLES" "$PARALLEL" "$WORK/dotnet.md"

@@ -12,18 +12,6 @@ using DeepSentinel.Core.Storage;
 // patches, for comparison with GDAL's /vsiaz/ and /vsigs/ (bench/gdal_vs_ranges.py).
 //
 // Usage: DeepSentinel.Bench <azurite-blob-endpoint> <gcs-endpoint> <patch-folder> <samples> <parallel> <report.md>
-//        DeepSentinel.Bench corpus|child|report ...  (the SDK-based stores against the hand-written
-//          ones, SdkComparison.cs; run by bench/run.sh compare)
-switch (args.FirstOrDefault())
-{
-    case "corpus":
-        return DeepSentinel.Bench.SdkComparison.Corpus(args);
-    case "report":
-        return await DeepSentinel.Bench.SdkComparison.ReportAsync(args);
-    case "child":
-        return await DeepSentinel.Bench.SdkComparison.ChildAsync(args);
-}
-
 var azurite = new Uri(args[0].TrimEnd('/') + "/");
 var gcs = new Uri(args[1]);
 var patchFolder = args[2];
@@ -135,4 +123,3 @@ foreach (var (name, location) in new[] { ("Azurite", $"{azurite}gdalbench/patche
 
 await File.WriteAllTextAsync(reportPath, report.ToString());
 Directory.Delete(work, recursive: true);
-return 0;
