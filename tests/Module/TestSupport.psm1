@@ -76,7 +76,9 @@ function Invoke-ChildPwsh {
     param(
         [Parameter(Mandatory)] [string] $Script,
         [int] $TimeoutSeconds = 120,
-        [string] $WorkingDirectory = (Get-Location).Path
+        [string] $WorkingDirectory = (Get-Location).Path,
+        # Extra environment variables of the child (e.g. TMPDIR, to watch its temporary files).
+        [hashtable] $Environment = @{}
     )
     $prelude = "`$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'SilentlyContinue'; Import-Module '$(Get-ModulePath)'`n"
     $info = [Diagnostics.ProcessStartInfo]::new((Get-PwshPath))
@@ -85,6 +87,7 @@ function Invoke-ChildPwsh {
     $info.RedirectStandardError = $true
     $info.WorkingDirectory = $WorkingDirectory
     $info.Environment['NO_COLOR'] = '1'
+    foreach ($name in $Environment.Keys) { $info.Environment[$name] = $Environment[$name] }
     $process = [Diagnostics.Process]::Start($info)
     $stdout = $process.StandardOutput.ReadToEndAsync()
     $stderr = $process.StandardError.ReadToEndAsync()

@@ -97,6 +97,7 @@ internal static class LabelRunner
         var workers = new List<Thread>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var finished = false;
+        var corpora = new Dictionary<string, PatchCorpus>(StringComparer.Ordinal);
         try
         {
             for (var i = 0; i < options.ThrottleLimit; i++)
@@ -123,7 +124,6 @@ internal static class LabelRunner
                 results.Writer.TryComplete();
             }, CancellationToken.None);
 
-            var corpora = new Dictionary<string, PatchCorpus>(StringComparer.Ordinal);
             var action = labelers[0].Action;
             var assetKey = labelers[0].AssetKey;
             var queued = 0;
@@ -204,6 +204,13 @@ internal static class LabelRunner
             foreach (var labeler in labelers)
             {
                 labeler.Dispose();
+            }
+
+            // No empty .staging-labels/ left in a corpus: removed once every worker has stopped
+            // (removing it per sample raced with another worker creating its staging folder).
+            foreach (var corpus in corpora.Values)
+            {
+                StagingArea.DeleteIfEmpty(StagingRootOf(corpus));
             }
         }
     }
@@ -316,8 +323,7 @@ internal static class LabelRunner
     private static async Task<bool> LabelOneAsync(ISampleLabeler labeler, PatchSample sample, PatchCorpus corpus, IOperationReporter reporter, CancellationToken cancellationToken)
     {
         var grid = GridOf(sample);
-        var stagingRoot = corpus.Store is LocalObjectStore local ? Path.Combine(local.Root, ".staging-labels") : Path.Combine(Path.GetTempPath(), "deepsentinel-labels");
-        var staging = Path.Combine(stagingRoot, sample.Id + "-" + Guid.NewGuid().ToString("N")[..8]);
+        var staging = Path.Combine(StagingRootOf(corpus), sample.Id + "-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(staging);
         try
         {
@@ -346,10 +352,11 @@ internal static class LabelRunner
         finally
         {
             Directory.Delete(staging, recursive: true);
-            // No empty .staging-labels/ left in the corpus (another worker's files keep it).
-            StagingArea.DeleteIfEmpty(stagingRoot);
         }
     }
+
+    private static string StagingRootOf(PatchCorpus corpus) =>
+        corpus.Store is LocalObjectStore local ? Path.Combine(local.Root, ".staging-labels") : Path.Combine(Path.GetTempPath(), "deepsentinel-labels");
 
     /// <summary>The patch grid a sample's pixels are on.</summary>
     public static PatchGrid GridOf(PatchSample sample)
