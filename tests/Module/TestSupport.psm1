@@ -121,7 +121,8 @@ function Read-ParquetTable([string] $Path) {
     $script = Join-Path $script:Repository 'tests' 'tools' 'read-parquet.mjs'
     $json = & node $script $Path
     if ($LASTEXITCODE -ne 0) { throw "hyparquet could not read $Path (exit $LASTEXITCODE)" }
-    $json | ConvertFrom-Json -AsHashtable -Depth 64
+    # -DateKind String: timestamps stay the strings hyparquet printed (with microseconds).
+    $json | ConvertFrom-Json -AsHashtable -Depth 64 -DateKind String
 }
 
 Export-ModuleMember -Function Get-ModulePath, Get-PwshPath, Get-TestFixture, Copy-TestCorpus, New-TestFolder, Invoke-ChildPwsh, Start-TestRunspace, Read-ParquetTable
