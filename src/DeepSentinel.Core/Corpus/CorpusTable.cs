@@ -141,8 +141,8 @@ public static class CorpusTable
         }
     }
 
-    /// <summary>Writes the Parquet file; returns the rows and the labelled rows.</summary>
-    internal static async Task<(long Rows, long Labelled)> WriteFileAsync(string path, IAsyncEnumerable<PatchSample> samples, int rowGroupSize, CancellationToken cancellationToken)
+    /// <summary>Writes the table for <paramref name="samples"/> (in their order, their labels as they are) to a local file, in row groups of <paramref name="rowGroupSize"/> rows; returns the rows and the labelled rows.</summary>
+    public static async Task<(long Rows, long Labelled)> WriteFileAsync(string path, IAsyncEnumerable<PatchSample> samples, int rowGroupSize, CancellationToken cancellationToken)
     {
         var transforms = new Dictionary<int, CoordinateTransform>();
         var extent = new NetTopologySuite.Geometries.Envelope();
