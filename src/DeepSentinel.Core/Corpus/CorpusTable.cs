@@ -41,13 +41,14 @@ public sealed record CorpusTableResult
 /// scientist can query the corpus with any Parquet reader (GeoPandas, DuckDB, pyarrow, hyparquet).
 /// <para>
 /// Columns follow STAC-GeoParquet: <c>type</c>, <c>stac_version</c>, <c>id</c>, <c>collection</c>,
-/// <c>geometry</c> (WKB, the patch's four corners in WGS 84, counter-clockwise), <c>bbox</c>
+/// <c>geometry</c> (WKB, the patch's four corners in WGS 84, counter-clockwise; a patch across
+/// 180 degrees is a MultiPolygon of its two halves), <c>bbox</c>
 /// (struct xmin/ymin/xmax/ymax, the GeoParquet 1.1 bbox covering), the Item's properties as
 /// top-level columns (<c>datetime</c>, <c>start_datetime</c>, <c>end_datetime</c> as UTC
 /// microsecond timestamps; <c>proj:epsg</c>; cloud and nodata fractions; days apart; the labels
 /// present) and <c>assets</c> (struct of asset key to struct href/type, hrefs relative to the
 /// corpus root, which is also the table's folder). The file's <c>geo</c> metadata is GeoParquet
-/// 1.1.0 (encoding WKB, geometry type Polygon, CRS OGC:CRS84 as PROJJSON, bbox, covering).
+/// 1.1.0 (encoding WKB, the geometry types present, CRS OGC:CRS84 as PROJJSON, bbox, covering).
 /// </para>
 /// The table is written to a local temporary file in row groups of <see cref="RowGroupSize"/>
 /// rows (memory does not grow with the corpus) and put under its key in one atomic write, only
@@ -146,6 +147,7 @@ public static class CorpusTable
     {
         var transforms = new Dictionary<int, CoordinateTransform>();
         var extent = new NetTopologySuite.Geometries.Envelope();
+        var types = new HashSet<string>(StringComparer.Ordinal);
         var wkb = new WKBWriter(ByteOrder.LittleEndian, handleSRID: false, emitZ: false);
         long rows = 0, labelled = 0;
         var groups = 0;
@@ -158,8 +160,9 @@ public static class CorpusTable
             var batch = new List<IDictionary<string, object?>>(rowGroupSize);
             await foreach (var sample in samples.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                var (row, envelope) = ToRow(sample, Transform(transforms, sample.Epsg), wkb);
+                var (row, envelope, type) = ToRow(sample, Transform(transforms, sample.Epsg), wkb);
                 extent.ExpandToInclude(envelope);
+                types.Add(type);
                 batch.Add(row);
                 rows++;
                 if (LabelKinds(sample).Count > 0)
@@ -171,7 +174,7 @@ public static class CorpusTable
                 {
                     if (pending is not null)
                     {
-                        await SerializeAsync(file, pending, groups++ > 0, extent, cancellationToken).ConfigureAwait(false);
+                        await SerializeAsync(file, pending, groups++ > 0, extent, types, cancellationToken).ConfigureAwait(false);
                     }
 
                     pending = batch;
@@ -181,12 +184,12 @@ public static class CorpusTable
 
             if (pending is not null)
             {
-                await SerializeAsync(file, pending, groups++ > 0, extent, cancellationToken).ConfigureAwait(false);
+                await SerializeAsync(file, pending, groups++ > 0, extent, types, cancellationToken).ConfigureAwait(false);
             }
 
             if (batch.Count > 0 || groups == 0)
             {
-                await SerializeAsync(file, batch, groups++ > 0, extent, cancellationToken).ConfigureAwait(false);
+                await SerializeAsync(file, batch, groups++ > 0, extent, types, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -200,14 +203,15 @@ public static class CorpusTable
         return (rows, labelled);
     }
 
-    /// <summary>The GeoParquet "geo" metadata for a table covering <paramref name="extent"/>.</summary>
-    internal static string GeoMetadata(NetTopologySuite.Geometries.Envelope extent)
+    /// <summary>The GeoParquet "geo" metadata for a table covering <paramref name="extent"/> with geometries of <paramref name="types"/>.</summary>
+    internal static string GeoMetadata(NetTopologySuite.Geometries.Envelope extent, IReadOnlyCollection<string> types)
     {
         ArgumentNullException.ThrowIfNull(extent);
+        ArgumentNullException.ThrowIfNull(types);
         var column = new JsonObject
         {
             ["encoding"] = "WKB",
-            ["geometry_types"] = new JsonArray("Polygon"),
+            ["geometry_types"] = new JsonArray(types.Order(StringComparer.Ordinal).Select(t => (JsonNode?)t).ToArray()),
             ["crs"] = JsonNode.Parse(Crs84ProjJson),
             ["orientation"] = "counterclockwise",
             ["edges"] = "planar",
@@ -239,9 +243,9 @@ public static class CorpusTable
     internal static List<string> LabelKinds(PatchSample sample) =>
         sample.Labels.Keys.Where(k => !k.EndsWith("_preview", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
 
-    private static async Task SerializeAsync(FileStream file, List<IDictionary<string, object?>> rows, bool append, NetTopologySuite.Geometries.Envelope extent, CancellationToken cancellationToken)
+    private static async Task SerializeAsync(FileStream file, List<IDictionary<string, object?>> rows, bool append, NetTopologySuite.Geometries.Envelope extent, IReadOnlyCollection<string> types, CancellationToken cancellationToken)
     {
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["geo"] = GeoMetadata(extent) };
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["geo"] = GeoMetadata(extent, types) };
         var options = new ParquetOptions { CompressionMethod = CompressionMethod.Snappy, Append = append };
         file.Position = append ? file.Position : 0;
         await ParquetSerializer.SerializeUntypedAsync(rows, Schema, file, options, metadata, cancellationToken).ConfigureAwait(false);
@@ -276,7 +280,7 @@ public static class CorpusTable
             new StructField("assets", AssetColumns.Select(a => (Field)new StructField(a.Key, new DataField<string>("href", true), new DataField<string>("type", true))).ToArray()));
     }
 
-    private static (Dictionary<string, object?> Row, NetTopologySuite.Geometries.Envelope Envelope) ToRow(PatchSample sample, CoordinateTransform toWgs84, WKBWriter wkb)
+    private static (Dictionary<string, object?> Row, NetTopologySuite.Geometries.Envelope Envelope, string GeometryType) ToRow(PatchSample sample, CoordinateTransform toWgs84, WKBWriter wkb)
     {
         if (sample.GeoTransform.Length != 6 || sample.Width < 1 || sample.Height < 1)
         {
@@ -291,7 +295,7 @@ public static class CorpusTable
         double[] ys = [grid.MinY, grid.MinY, grid.OriginY, grid.OriginY, grid.MinY];
         toWgs84.Transform(xs, ys);
         var ring = xs.Zip(ys, (x, y) => new NetTopologySuite.Geometries.Coordinate(Math.Round(x, 7), Math.Round(y, 7))).ToArray();
-        var polygon = Geometry.GeoJson.Wgs84Factory.CreatePolygon(ring);
+        var (polygon, bboxWest, bboxEast) = SplitAtAntimeridian(ring);
         var envelope = polygon.EnvelopeInternal;
         var start = sample.S1Datetime < sample.S2Datetime ? sample.S1Datetime : sample.S2Datetime;
         var end = sample.S1Datetime > sample.S2Datetime ? sample.S1Datetime : sample.S2Datetime;
@@ -311,7 +315,7 @@ public static class CorpusTable
             ["id"] = sample.Id,
             ["collection"] = PatchCorpus.CollectionId,
             ["geometry"] = new ReadOnlyMemory<byte>(wkb.Write(polygon)),
-            ["bbox"] = new Dictionary<string, object?> { ["xmin"] = envelope.MinX, ["ymin"] = envelope.MinY, ["xmax"] = envelope.MaxX, ["ymax"] = envelope.MaxY },
+            ["bbox"] = new Dictionary<string, object?> { ["xmin"] = bboxWest, ["ymin"] = envelope.MinY, ["xmax"] = bboxEast, ["ymax"] = envelope.MaxY },
             ["datetime"] = sample.S2Datetime.UtcDateTime,
             ["start_datetime"] = start.UtcDateTime,
             ["end_datetime"] = end.UtcDateTime,
@@ -331,7 +335,32 @@ public static class CorpusTable
             ["deepsentinel:clc_dominant"] = sample.DominantClc,
             ["assets"] = assets,
         };
-        return (row, envelope);
+        return (row, envelope, polygon.GeometryType);
+    }
+
+    /// <summary>
+    /// The patch outline as one polygon, or, for a patch across 180 degrees (its corners more than
+    /// 180 degrees of longitude apart), as a MultiPolygon of its two halves, one each side of the
+    /// antimeridian (RFC 7946 section 3.1.9); the bbox's west and east edges, west greater than east
+    /// for such a patch (GeoParquet 1.1: xmin > xmax crosses the antimeridian).
+    /// </summary>
+    private static (NetTopologySuite.Geometries.Geometry Geometry, double West, double East) SplitAtAntimeridian(NetTopologySuite.Geometries.Coordinate[] ring)
+    {
+        var factory = Geometry.GeoJson.Wgs84Factory;
+        if (ring.Max(c => c.X) - ring.Min(c => c.X) <= 180)
+        {
+            var polygon = factory.CreatePolygon(ring);
+            return (polygon, polygon.EnvelopeInternal.MinX, polygon.EnvelopeInternal.MaxX);
+        }
+
+        // Longitudes on 0..360, cut at 180, the eastern half shifted back by -360.
+        var unwrapped = factory.CreatePolygon(ring.Select(c => new NetTopologySuite.Geometries.Coordinate(c.X < 0 ? c.X + 360 : c.X, c.Y)).ToArray());
+        var bounds = unwrapped.EnvelopeInternal;
+        var west = unwrapped.Intersection(factory.ToGeometry(new NetTopologySuite.Geometries.Envelope(bounds.MinX, 180, bounds.MinY, bounds.MaxY)));
+        var east = unwrapped.Intersection(factory.ToGeometry(new NetTopologySuite.Geometries.Envelope(180, bounds.MaxX, bounds.MinY, bounds.MaxY)));
+        east = factory.CreatePolygon(((NetTopologySuite.Geometries.Polygon)east).ExteriorRing.Coordinates.Select(c => new NetTopologySuite.Geometries.Coordinate(Math.Round(c.X - 360, 7), c.Y)).ToArray());
+        var parts = new[] { (NetTopologySuite.Geometries.Polygon)west, (NetTopologySuite.Geometries.Polygon)east }.Select(p => (NetTopologySuite.Geometries.Polygon)p.Normalized().Reverse()).ToArray();
+        return (factory.CreateMultiPolygon(parts), bounds.MinX, bounds.MaxX - 360);
     }
 
     private static CoordinateTransform Transform(Dictionary<int, CoordinateTransform> transforms, int epsg)

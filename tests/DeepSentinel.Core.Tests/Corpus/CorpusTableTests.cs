@@ -152,6 +152,33 @@ public sealed class CorpusTableTests(DemoCatalogFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task A_patch_across_the_antimeridian_is_a_MultiPolygon_of_its_two_halves_with_a_bbox_from_west_to_east()
+    {
+        // UTM 60S near Fiji: x 817,000 m is 179.977 E, 819,560 m is 179.999 W (GDAL says).
+        var across = new PatchSample { Id = "ds00000001_60KZF_20190801", Index = 1, Epsg = 32760, GeoTransform = [817000, 10, 0, 8120000, 0, -10], Width = 256, Height = 256, S2Datetime = new DateTimeOffset(2019, 8, 1, 0, 0, 0, TimeSpan.Zero), S1Datetime = new DateTimeOffset(2019, 8, 2, 0, 0, 0, TimeSpan.Zero) };
+        var beside = new PatchSample { Id = "ds00000002_60KYF_20190801", Index = 2, Epsg = 32760, GeoTransform = [700000, 10, 0, 8120000, 0, -10], Width = 256, Height = 256, S2Datetime = new DateTimeOffset(2019, 8, 1, 0, 0, 0, TimeSpan.Zero), S1Datetime = new DateTimeOffset(2019, 8, 2, 0, 0, 0, TimeSpan.Zero) };
+        var path = Path.Combine(_folders.New("ds-table-180-"), "t.parquet");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+
+        await CorpusTable.WriteFileAsync(path, ToAsync([across, beside]), CorpusTable.RowGroupSize, CancellationToken.None);
+
+        var table = Independent.Hyparquet(path);
+        var geo = JsonNode.Parse((string)table["metadata"]!["geo"]!)!["columns"]!["geometry"]!;
+        Assert.Equal(["MultiPolygon", "Polygon"], geo["geometry_types"]!.AsArray().Select(t => (string)t!));
+        var row = table["rows"]![0]!;
+        Assert.Equal("MultiPolygon", (string)row["geometry"]!["type"]!);
+        var halves = row["geometry"]!["coordinates"]!.AsArray().Select(p => p![0]!.AsArray().Select(c => (X: (double)c![0]!, Y: (double)c[1]!)).ToList()).ToList();
+        Assert.Equal(2, halves.Count);
+        Assert.Contains(halves, h => h.Max(c => c.X) == 180 && h.Min(c => c.X) > 179.9);
+        Assert.Contains(halves, h => h.Min(c => c.X) == -180 && h.Max(c => c.X) < -179.9);
+        Assert.All(halves, h => Assert.True(h.Zip(h.Skip(1), (a, b) => (a.X * b.Y) - (b.X * a.Y)).Sum() > 0, "each exterior ring is counter-clockwise"));
+        Assert.True((double)row["bbox"]!["xmin"]! > 179.9);
+        Assert.True((double)row["bbox"]!["xmax"]! < -179.9);
+        Assert.Equal("Polygon", (string)table["rows"]![1]!["geometry"]!["type"]!);
+        Assert.True((double)table["rows"]![1]!["bbox"]!["xmin"]! < (double)table["rows"]![1]!["bbox"]!["xmax"]!);
+    }
+
+    [Fact]
     public async Task An_empty_table_is_still_a_GeoParquet_file()
     {
         var path = Path.Combine(_folders.New("ds-table-empty-"), "t.parquet");
