@@ -15,6 +15,7 @@
         'New-PatchSample'
         'Get-PatchSample'
         'Copy-Corpus'
+        'Update-CorpusTable'
         'Add-CorineLabel'
         'Add-OsmLabel'
         'Start-Pretraining'
@@ -29,6 +30,8 @@
             Tags         = @('Sentinel', 'Sentinel-1', 'Sentinel-2', 'STAC', 'RemoteSensing', 'EarthObservation', 'MachineLearning')
             ReleaseNotes = @'
 0.1.0: tested in real PowerShell (pwsh 7.6, Pester). Get-SentinelScene (STAC search: Planetary Computer, Earth Search, Copernicus Data Space, any STAC API, static catalogs); New-PatchSample / Get-PatchSample (matched Sentinel-1 + Sentinel-2 patch corpora, resumable, sharded); Add-CorineLabel / Add-OsmLabel; Copy-Corpus (local, Azure Blob Storage, Google Cloud Storage); Start-Pretraining / Get-Embedding / Import-EmbeddingModel (self-supervised encoders on libtorch); New-DemoCatalog (offline demo data with CLC and OSM label sources). Full help: Get-Help <cmdlet> -Full, about_DeepSentinel.
+
+Scale-out (issue 16): every corpus has a STAC-GeoParquet table, items.parquet (GeoParquet 1.1.0, one row per sample in point order, written with the index); Update-CorpusTable rewrites it after labelling. New-PatchSample -ShardFromEnvironment takes the shard from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs) and the count from -ShardCount or DEEPSENTINEL_SHARD_COUNT; deploy/ has the container image recipe and Indexed Job manifests for AKS and GKE.
 '@
         }
     }
