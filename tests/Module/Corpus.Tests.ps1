@@ -199,6 +199,103 @@ Describe 'A corpus you can trust' {
     }
 }
 
+Describe 'STAC validity' {
+    BeforeAll {
+        # ajv (tests/tools) against the official JSON schemas vendored in tests/schemas: the core
+        # Item/Collection/Catalog schemas and every declared extension's; the script also fails
+        # extension fields used without the extension declared, clockwise exterior rings and
+        # absolute or escaping hrefs inside the corpus.
+        $validator = Join-Path $PSScriptRoot '..' 'tools' 'validate-stac.mjs'
+        function Test-Stac([string[]] $Files, [string] $Root) {
+            $arguments = @($validator) + $(if ($Root) { '-root', $Root } else { @() }) + $Files
+            $out = & node @arguments
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out -join [Environment]::NewLine) }
+        }
+    }
+
+    It 'every Item and the Collection of a labelled corpus validate against the schemas of core and each declared extension' {
+        $files = @(Join-Path $fixture.Corpus 'collection.json') + @(Get-ChildItem (Join-Path $fixture.Corpus 'samples') -Recurse -Filter 'item.json').FullName
+        $files.Count | Should -Be 17
+        $r = Test-Stac $files -Root $fixture.Corpus
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        ($r.Output | ConvertFrom-Json).items | Should -Be 16
+        $item = Get-Content $files[1] -Raw | ConvertFrom-Json
+        $item.stac_extensions | Should -Contain 'https://stac-extensions.github.io/sat/v1.0.0/schema.json'
+        $item.stac_extensions | Should -Contain 'https://stac-extensions.github.io/label/v1.0.1/schema.json'
+        $item.properties.'sar:frequency_band' | Should -Be 'C'
+    }
+
+    It 'the demo catalog validates too' {
+        $r = Test-Stac @(Get-ChildItem $fixture.Demo -Recurse -Filter '*.json').FullName
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+    }
+
+    It 'the validator fails what the issue found: no sar:frequency_band, sat fields undeclared, a clockwise ring' {
+        $folder = New-TestFolder
+        $source = (Get-ChildItem (Join-Path $fixture.Corpus 'samples') -Recurse -Filter 'item.json')[0].FullName
+        $item = Get-Content $source -Raw | ConvertFrom-Json -AsHashtable
+        $item.properties.Remove('sar:frequency_band')
+        $item.stac_extensions = @($item.stac_extensions | Where-Object { $_ -notmatch '/sat/' })
+        $ring = $item.geometry.coordinates[0]
+        [array]::Reverse($ring)
+        $bad = Join-Path $folder 'item.json'
+        $item | ConvertTo-Json -Depth 20 | Set-Content $bad
+        $r = Test-Stac $bad
+        $r.ExitCode | Should -Be 1
+        $r.Output | Should -Match 'sar:frequency_band'
+        $r.Output | Should -Match 'sat fields without declaring'
+        $r.Output | Should -Match 'clockwise'
+    }
+
+    It 'the Collection''s extent and counts are the corpus''s own' {
+        $collection = Get-Content (Join-Path $fixture.Corpus 'collection.json') -Raw | ConvertFrom-Json
+        $items = Get-ChildItem (Join-Path $fixture.Corpus 'samples') -Recurse -Filter 'item.json' | ForEach-Object { Get-Content $_.FullName -Raw | ConvertFrom-Json }
+        $box = $collection.extent.spatial.bbox[0]
+        $box[0] | Should -Be ($items | ForEach-Object { $_.bbox[0] } | Measure-Object -Minimum).Minimum
+        $box[1] | Should -Be ($items | ForEach-Object { $_.bbox[1] } | Measure-Object -Minimum).Minimum
+        $box[2] | Should -Be ($items | ForEach-Object { $_.bbox[2] } | Measure-Object -Maximum).Maximum
+        $box[3] | Should -Be ($items | ForEach-Object { $_.bbox[3] } | Measure-Object -Maximum).Maximum
+        $times = $items | ForEach-Object { [datetime]$_.properties.start_datetime; [datetime]$_.properties.end_datetime } | Sort-Object
+        [datetime]$collection.extent.temporal.interval[0][0] | Should -Be $times[0]
+        [datetime]$collection.extent.temporal.interval[0][1] | Should -Be $times[-1]
+        $collection.summaries.'deepsentinel:samples' | Should -Be @(16)
+        @($collection.links | Where-Object rel -eq 'item').Count | Should -Be 16
+        # Shards: the merged corpus's Collection counts the whole corpus, not the last shard's run.
+        $folder = Join-Path (New-TestFolder) 'corpus'
+        foreach ($shard in 0..1) { New-PatchSample $folder -Catalog $fixture.Demo @window -Seed 1 -Count 6 -Shard $shard -ShardCount 2 -WarningAction SilentlyContinue | Out-Null }
+        (Get-Content (Join-Path $folder 'collection.json') -Raw | ConvertFrom-Json).summaries.'deepsentinel:samples' | Should -Be @(6)
+    }
+}
+
+Describe 'The antimeridian' {
+    # The issue's two places: Chukotka west of 180 (UTM zone 1) and Wrangel Island east of it
+    # (zone 60). Scene footprints and patches that cross 180 degrees are split MultiPolygons with
+    # RFC 7946 bboxes (west > east), checked with OGR; Sentinel-1 patches, warped from a geographic
+    # grid that runs on across 180, equal rasterio's own warp of the source scene.
+    It 'New-DemoCatalog and New-PatchSample work at <Latitude>, <Longitude>' -ForEach @(
+        @{ Latitude = 65.5; Longitude = -179.97 }, @{ Latitude = 71.25; Longitude = 179.95 }) {
+        $folder = New-TestFolder
+        $demo = New-DemoCatalog (Join-Path $folder 'demo') -Latitude $Latitude -Longitude $Longitude -TileSize 600 -Tiles 1
+        $demo.S2Scenes | Should -Be 4
+        $samples = New-PatchSample (Join-Path $folder 'corpus') -Catalog (Join-Path $folder 'demo') @window -Count 6 -Seed 1
+        $samples.Count | Should -Be 6
+        (Get-PatchSample (Join-Path $folder 'corpus')).Id | Should -Be $samples.Id
+        $report = & /usr/bin/python3 (Join-Path $PSScriptRoot 'readers' 'check_antimeridian.py') (Join-Path $folder 'demo') (Join-Path $folder 'corpus')
+        $LASTEXITCODE | Should -Be 0 -Because "$report"
+        $counts = $report | ConvertFrom-Json
+        $counts.samples | Should -Be 6
+        $counts.crossing_scenes | Should -BeGreaterThan 0
+        $counts.crossing_samples | Should -BeGreaterThan 0 -Because 'some patches must cross 180 degrees for the test to mean anything'
+        $files = @(Join-Path $folder 'corpus' 'collection.json') + @(Get-ChildItem (Join-Path $folder 'corpus' 'samples') -Recurse -Filter 'item.json').FullName + @(Get-ChildItem (Join-Path $folder 'demo') -Recurse -Filter '*.json').FullName
+        $out = & node (Join-Path $PSScriptRoot '..' 'tools' 'validate-stac.mjs') @files
+        $LASTEXITCODE | Should -Be 0 -Because "$out"
+        # The corpus's extent is its own, across the antimeridian too.
+        $extent = (Get-Content (Join-Path $folder 'corpus' 'collection.json') -Raw | ConvertFrom-Json).extent.spatial.bbox[0]
+        $extent[0] | Should -BeGreaterThan 179
+        $extent[2] | Should -BeLessThan -179
+    }
+}
+
 Describe 'Copy-Corpus' {
     It 'copies a corpus (binding -Path by property name), resumably, and Get-PatchSample reads the copy' {
         $destination = Join-Path (New-TestFolder) 'copy'

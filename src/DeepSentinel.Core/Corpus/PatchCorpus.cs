@@ -4,6 +4,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeepSentinel.Core.Errors;
+using DeepSentinel.Core.Geometry;
+using DeepSentinel.Core.Interop.Gdal;
+using DeepSentinel.Core.Raster;
 using DeepSentinel.Core.Storage;
 
 namespace DeepSentinel.Core.Corpus;
@@ -389,39 +392,89 @@ public sealed class PatchCorpus
         }
     }
 
-    /// <summary>Writes the STAC Collection (extent, summaries, links to the index), unless the store holds these bytes already.</summary>
-    public async Task WriteCollectionAsync(CorpusManifest manifest, int sampleCount, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the STAC Collection, unless the store holds these bytes already: the corpus's own
+    /// spatial extent (the union of its samples' bboxes, across the antimeridian as RFC 7946 wants)
+    /// and temporal extent (its acquisitions), its sample count, and relative links only (a
+    /// self-contained catalog: an item link per sample, the index parts), so the folder reads the
+    /// same wherever it is copied.
+    /// </summary>
+    public async Task WriteCollectionAsync(CorpusManifest manifest, IReadOnlyList<PatchSample> samples, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(samples);
         var links = new JsonArray(
-            new JsonObject { ["rel"] = "root", ["href"] = "./collection.json", ["type"] = "application/json" },
-            new JsonObject { ["rel"] = "self", ["href"] = "./collection.json", ["type"] = "application/json" });
+            new JsonObject { ["rel"] = "root", ["href"] = "./collection.json", ["type"] = "application/json" });
         await foreach (var info in Store.ListAsync(IndexPrefix, cancellationToken).ConfigureAwait(false))
         {
             links.Add(new JsonObject { ["rel"] = "items", ["href"] = "./" + info.Key, ["type"] = "application/x-ndjson", ["title"] = "Sample index (one PatchSample per line)" });
         }
 
+        foreach (var sample in samples)
+        {
+            links.Add(new JsonObject { ["rel"] = "item", ["href"] = "./" + SampleKey(sample.Id, "item.json"), ["type"] = "application/geo+json" });
+        }
+
+        var (spatial, temporal) = Extent(manifest, samples);
+
         var collection = new JsonObject
         {
             ["type"] = "Collection",
             ["stac_version"] = "1.0.0",
-            ["stac_extensions"] = new JsonArray("https://stac-extensions.github.io/projection/v1.0.0/schema.json"),
+            ["stac_extensions"] = new JsonArray(),
             ["id"] = CollectionId,
             ["title"] = "DeepSentinel matched Sentinel-1 + Sentinel-2 patches",
             ["description"] = "256 x 256 px patches at 10 m: Sentinel-2 L2A (12 bands + SCL) and Sentinel-1 VV+VH (linear) acquired within " + manifest.MaxDaysApart.ToString(CultureInfo.InvariantCulture) + " days of each other. Items are in samples/<id>/item.json; the index parts list them line by line.",
             ["license"] = "proprietary",
             ["extent"] = new JsonObject
             {
-                ["spatial"] = new JsonObject { ["bbox"] = new JsonArray(new JsonArray(-180, -60, 180, 90)) },
-                ["temporal"] = new JsonObject { ["interval"] = new JsonArray(new JsonArray(manifest.Start.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), manifest.End.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))) },
+                ["spatial"] = new JsonObject { ["bbox"] = spatial },
+                ["temporal"] = new JsonObject { ["interval"] = temporal },
             },
-            ["summaries"] = new JsonObject { ["deepsentinel:samples"] = sampleCount, ["deepsentinel:seed"] = manifest.Seed },
+            ["summaries"] = new JsonObject { ["deepsentinel:samples"] = new JsonArray(samples.Count), ["deepsentinel:seed"] = new JsonArray(manifest.Seed) },
             ["links"] = links,
         };
         var text = collection.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         if (!await SameBytesAsync(CollectionKey, Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false))
         {
             await PutTextAsync(CollectionKey, text, PutOptions.Overwrite, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // The union of the samples' bboxes (each the patch grid's footprint, split at the antimeridian)
+    // and the span of their acquisitions; the requested area and dates when there are no samples.
+    private static (JsonArray Spatial, JsonArray Temporal) Extent(CorpusManifest manifest, IReadOnlyList<PatchSample> samples)
+    {
+        static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        if (samples.Count == 0)
+        {
+            return (new JsonArray(new JsonArray(-180, -90, 180, 90)), new JsonArray(new JsonArray(Iso(manifest.Start), Iso(manifest.End))));
+        }
+
+        var transforms = new Dictionary<int, CoordinateTransform>();
+        try
+        {
+            var boxes = samples.Select(s =>
+            {
+                if (!transforms.TryGetValue(s.Epsg, out var toWgs))
+                {
+                    transforms[s.Epsg] = toWgs = new CoordinateTransform(s.Epsg, 4326);
+                }
+
+                var grid = new PatchGrid(s.Epsg, s.GeoTransform[0], s.GeoTransform[3], s.GeoTransform[1], s.Width, s.Height);
+                return Antimeridian.BoundingBoxOf(grid.FootprintWgs84(toWgs));
+            }).ToList();
+            var union = Antimeridian.Union(boxes);
+            var first = samples.Min(s => s.S1Datetime < s.S2Datetime ? s.S1Datetime : s.S2Datetime);
+            var last = samples.Max(s => s.S1Datetime > s.S2Datetime ? s.S1Datetime : s.S2Datetime);
+            return (new JsonArray(new JsonArray(union.West, union.South, union.East, union.North)), new JsonArray(new JsonArray(Iso(first), Iso(last))));
+        }
+        finally
+        {
+            foreach (var t in transforms.Values)
+            {
+                t.Dispose();
+            }
         }
     }
 

@@ -403,7 +403,21 @@ internal static class LabelRunner
         }
 
         properties["label:description"] = string.Join("; ", descriptions);
-        properties["label:classes"] = Replace(properties["label:classes"] as JsonArray, result.Classes, "name");
+        // Per label asset (clc, osm), replaced by name on relabelling; the label extension wants
+        // one class list with a null name for raster labels, so label:classes holds them all (as
+        // strings: a list is all numbers or all strings).
+        var byAsset = Replace(properties["deepsentinel:label_classes"] as JsonArray ?? properties["label:classes"] as JsonArray, result.Classes, "name");
+        properties["deepsentinel:label_classes"] = byAsset;
+        properties["label:classes"] = new JsonArray(new JsonObject
+        {
+            ["name"] = null,
+            ["classes"] = new JsonArray(byAsset.OfType<JsonObject>()
+                .SelectMany(e => e["classes"] as JsonArray ?? [])
+                .Select(c => c is JsonValue v && v.TryGetValue<string>(out var text) ? text : c!.ToJsonString())
+                .Distinct()
+                .Select(c => (JsonNode?)c)
+                .ToArray()),
+        });
         properties["label:overviews"] = Replace(properties["label:overviews"] as JsonArray, result.Overviews, "property_key");
     }
 

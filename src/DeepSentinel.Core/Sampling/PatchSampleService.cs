@@ -382,8 +382,9 @@ public sealed class PatchSampleService
             return;
         }
 
+        var indexed = new List<PatchSample>();
         var count = await corpus.WriteIndexAsync(Read(chosen), cancellationToken).ConfigureAwait(false);
-        await corpus.WriteCollectionAsync(manifest, count, cancellationToken).ConfigureAwait(false);
+        await corpus.WriteCollectionAsync(manifest, indexed, cancellationToken).ConfigureAwait(false);
         if (count < request.Count)
         {
             reporter.Warning($"Only {count} of {request.Count} samples were found after trying {counters.Attempts} new points ({counters.Rejected} rejected, {counters.Failed} failed). Rerun to retry the failed points, widen the date range or area, or relax -MaxCloudCover / -MaxPatchCloud.");
@@ -397,7 +398,9 @@ public sealed class PatchSampleService
         {
             foreach (var index in indices)
             {
-                yield return await corpus.ReadJournalSampleAsync(index, cancellationToken).ConfigureAwait(false);
+                var sample = await corpus.ReadJournalSampleAsync(index, cancellationToken).ConfigureAwait(false);
+                indexed.Add(sample);
+                yield return sample;
             }
         }
     }

@@ -15,7 +15,7 @@ internal sealed record AcceptedPatch(
     SentinelScene S2,
     SentinelScene S1,
     PatchGrid Grid,
-    NetTopologySuite.Geometries.Polygon Footprint,
+    NetTopologySuite.Geometries.Geometry Footprint,
     S2Patch S2Pixels,
     S1Patch S1Pixels,
     double Cloud,
@@ -169,7 +169,7 @@ internal static class SampleWriter
 
     private static JsonObject BuildItem(PatchSample sample, AcceptedPatch patch)
     {
-        var env = patch.Footprint.EnvelopeInternal;
+        var box = Antimeridian.BoundingBoxOf(patch.Footprint);
         var start = patch.S1.Datetime < patch.S2.Datetime ? patch.S1.Datetime : patch.S2.Datetime;
         var end = patch.S1.Datetime > patch.S2.Datetime ? patch.S1.Datetime : patch.S2.Datetime;
         var sources = new JsonObject();
@@ -203,10 +203,11 @@ internal static class SampleWriter
                 "https://stac-extensions.github.io/projection/v1.0.0/schema.json",
                 "https://stac-extensions.github.io/eo/v1.0.0/schema.json",
                 "https://stac-extensions.github.io/raster/v1.1.0/schema.json",
-                "https://stac-extensions.github.io/sar/v1.0.0/schema.json"),
+                "https://stac-extensions.github.io/sar/v1.0.0/schema.json",
+                "https://stac-extensions.github.io/sat/v1.0.0/schema.json"),
             ["id"] = sample.Id,
             ["collection"] = PatchCorpus.CollectionId,
-            ["bbox"] = new JsonArray(env.MinX, env.MinY, env.MaxX, env.MaxY),
+            ["bbox"] = new JsonArray(box.West, box.South, box.East, box.North),
             ["geometry"] = JsonNode.Parse(GeoJson.ToJson(patch.Footprint)),
             ["properties"] = new JsonObject
             {
@@ -220,6 +221,11 @@ internal static class SampleWriter
                 ["s2:mgrs_tile"] = sample.MgrsTile,
                 ["sar:instrument_mode"] = patch.S1.InstrumentMode ?? "IW",
                 ["sar:polarizations"] = new JsonArray("VV", "VH"),
+                ["sar:frequency_band"] = "C",
+                ["sar:center_frequency"] = 5.405,
+                // Radiometrically terrain-corrected backscatter (Planetary Computer's and the demo's
+                // sentinel-1-rtc) or ground-range detected (GRD) scenes.
+                ["sar:product_type"] = patch.S1.Collection.Contains("rtc", StringComparison.OrdinalIgnoreCase) ? "RTC" : "GRD",
                 ["sat:orbit_state"] = sample.S1OrbitState,
                 ["deepsentinel:index"] = sample.Index,
                 ["deepsentinel:point"] = new JsonArray(sample.Longitude, sample.Latitude),
@@ -261,6 +267,11 @@ internal static class SampleWriter
                     ["title"] = "Sentinel-1 VV and VH backscatter, linear, at 10 m",
                     ["roles"] = new JsonArray("data"),
                     ["sar:polarizations"] = new JsonArray("VV", "VH"),
+                ["sar:frequency_band"] = "C",
+                ["sar:center_frequency"] = 5.405,
+                // Radiometrically terrain-corrected backscatter (Planetary Computer's and the demo's
+                // sentinel-1-rtc) or ground-range detected (GRD) scenes.
+                ["sar:product_type"] = patch.S1.Collection.Contains("rtc", StringComparison.OrdinalIgnoreCase) ? "RTC" : "GRD",
                     ["raster:bands"] = new JsonArray(new JsonObject { ["nodata"] = "nan", ["data_type"] = "float32", ["unit"] = "linear" }, new JsonObject { ["nodata"] = "nan", ["data_type"] = "float32", ["unit"] = "linear" }),
                 },
                 ["scl"] = new JsonObject
