@@ -296,6 +296,94 @@ Describe 'The antimeridian' {
     }
 }
 
+Describe 'A corpus reads the same wherever it is copied or moved' {
+    BeforeAll {
+        # Azurite and the GCS emulator on loopback (tests/tools, installed by ./build.sh test).
+        $tools = Join-Path $PSScriptRoot '..' 'tools'
+        function Start-Emulator([string[]] $Arguments, [string] $Pattern) {
+            $info = [Diagnostics.ProcessStartInfo]::new('node')
+            foreach ($a in $Arguments) { $info.ArgumentList.Add($a) }
+            $info.RedirectStandardOutput = $true
+            $info.RedirectStandardInput = $true
+            $info.WorkingDirectory = (New-TestFolder)
+            $process = [Diagnostics.Process]::Start($info)
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ([DateTime]::UtcNow -lt $deadline) {
+                $line = $process.StandardOutput.ReadLine()
+                if ($null -eq $line) { break }
+                if ($line -match $Pattern) { return [pscustomobject]@{ Process = $process; Url = $Matches[1] } }
+            }
+            throw "The emulator ($($Arguments[0])) did not start."
+        }
+        $azurite = Start-Emulator @((Join-Path $tools 'node_modules' 'azurite' 'dist' 'src' 'blob' 'main.js'), '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--silent', '--disableTelemetry', '--skipApiVersionCheck') 'listens on (http://127\.0\.0\.1:\d+)'
+        $gcs = Start-Emulator @((Join-Path $tools 'gcs-emulator.js'), '0', '--exit-with-stdin') 'listening on (http://127\.0\.0\.1:\d+)'
+        $savedEmulatorHost = $env:STORAGE_EMULATOR_HOST
+        $env:STORAGE_EMULATOR_HOST = ([uri]$gcs.Url).Authority
+        # Azurite's public development key.
+        $azureKey = ConvertTo-SecureString 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==' -AsPlainText -Force
+        $model = Import-EmbeddingModel $fixture.Model
+        # What a reader gets from a corpus: every sample's properties but where it lies, and the
+        # embeddings of its patches (the training input, read through the store).
+        function Read-Corpus([string] $Location, [hashtable] $Options = @{}) {
+            $samples = @(Get-PatchSample $Location @Options)
+            $npy = Join-Path (New-TestFolder) 'e.npy'
+            $samples | Get-Embedding -Model $model -OutFile $npy | Out-Null
+            [pscustomobject]@{
+                Samples    = $samples | Select-Object * -ExcludeProperty Corpus, Store | ConvertTo-Json -Depth 6 -Compress
+                Embeddings = (Get-FileHash $npy).Hash
+                Count      = $samples.Count
+            }
+        }
+        $original = Read-Corpus $fixture.Corpus
+    }
+    AfterAll {
+        $env:STORAGE_EMULATOR_HOST = $savedEmulatorHost
+        foreach ($e in $azurite, $gcs) { if ($e -and -not $e.Process.HasExited) { $e.Process.Kill($true) } }
+    }
+
+    It 'no file of the corpus names a path of this machine: Items, the Collection, corpus.json''s hrefs and the index are relative' {
+        $copy = Copy-TestCorpus
+        $files = @(Join-Path $copy 'collection.json') + @(Get-ChildItem (Join-Path $copy 'samples') -Recurse -Filter 'item.json').FullName
+        $out = & node (Join-Path $tools 'validate-stac.mjs') -root $copy @files
+        $LASTEXITCODE | Should -Be 0 -Because "$out"
+        foreach ($f in $files + @(Get-ChildItem (Join-Path $copy 'index') -File).FullName) {
+            Get-Content $f -Raw | Should -Not -Match 'file:|/tmp/' -Because $f
+        }
+    }
+
+    It 'moved with mv, it reads back identically (samples and embeddings)' {
+        $copy = Copy-TestCorpus
+        $moved = Join-Path (New-TestFolder) 'moved'
+        & mv $copy $moved
+        $LASTEXITCODE | Should -Be 0
+        $read = Read-Corpus $moved
+        $read.Count | Should -Be 16
+        $read.Samples | Should -Be $original.Samples
+        $read.Embeddings | Should -Be $original.Embeddings
+    }
+
+    It 'copied with Copy-Corpus to Azurite, it reads back identically from there and from a copy back' {
+        $location = "$($azurite.Url)/devstoreaccount1/portable/corpus"
+        Copy-Corpus $fixture.Corpus $location -AzureAccountKey $azureKey | Out-Null
+        $read = Read-Corpus $location @{ AzureAccountKey = $azureKey }
+        $read.Count | Should -Be 16
+        $read.Samples | Should -Be $original.Samples
+        $read.Embeddings | Should -Be $original.Embeddings
+        $back = Join-Path (New-TestFolder) 'back'
+        Copy-Corpus $location $back -AzureAccountKey $azureKey | Out-Null
+        (Read-Corpus $back).Samples | Should -Be $original.Samples
+    }
+
+    It 'copied with Copy-Corpus to the GCS emulator, it reads back identically' {
+        $location = 'gs://portable-{0}/corpus' -f [guid]::NewGuid().ToString('N').Substring(0, 8)
+        Copy-Corpus $fixture.Corpus $location | Out-Null
+        $read = Read-Corpus $location
+        $read.Count | Should -Be 16
+        $read.Samples | Should -Be $original.Samples
+        $read.Embeddings | Should -Be $original.Embeddings
+    }
+}
+
 Describe 'Copy-Corpus' {
     It 'copies a corpus (binding -Path by property name), resumably, and Get-PatchSample reads the copy' {
         $destination = Join-Path (New-TestFolder) 'copy'

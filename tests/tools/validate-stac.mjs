@@ -6,7 +6,8 @@
 //   - a field with an extension's prefix (sar:, sat:, proj:, eo:, raster:) is used only when that
 //     extension is declared (the schemas accept undeclared fields);
 //   - polygon exterior rings are counterclockwise and holes clockwise (RFC 7946 3.1.6);
-//   - links and asset hrefs are relative unless they leave the folder tree given (-root).
+//   - with -root: links and asset hrefs are relative and stay inside that folder (or are http(s)
+//     URLs), and no string anywhere in the object is a file: URL or this machine's path of it.
 //
 //   node validate-stac.mjs [-root <folder>] <file.json>...
 // Prints one JSON line {"validated": N, "items": N, "collections": N, "catalogs": N}; on any
@@ -96,6 +97,7 @@ function usedPrefixes(object) {
 
 function checkHref(file, href, what) {
   if (!root || typeof href !== 'string') return;
+  if (/^https?:/i.test(href)) return;
   if (/^[a-z][a-z0-9+.-]*:/i.test(href) || isAbsolute(href)) {
     if (href.startsWith('file:') || isAbsolute(href)) problems.push(`${file}: ${what} is an absolute local path (${href}): hrefs inside a corpus must be relative`);
     return;
@@ -138,8 +140,12 @@ for (const file of args) {
     if (!declared.has(extension)) problems.push(`${file}: uses ${extension} fields without declaring the ${extension} extension`);
   }
   checkRings(file, object.geometry);
+  if (root) {
+    const text = JSON.stringify(object);
+    if (text.includes('file:') || text.includes(root)) problems.push(`${file}: holds a local path or file: URL (a corpus must read the same wherever it is copied)`);
+  }
   for (const link of object.links ?? []) {
-    if (link.rel !== 'derived_from') checkHref(file, link.href, `the ${link.rel} link`);
+    checkHref(file, link.href, `the ${link.rel} link`);
   }
   for (const [key, asset] of Object.entries(object.assets ?? {})) checkHref(file, asset.href, `asset ${key}`);
   counts.validated++;

@@ -172,24 +172,28 @@ internal static class SampleWriter
         var box = Antimeridian.BoundingBoxOf(patch.Footprint);
         var start = patch.S1.Datetime < patch.S2.Datetime ? patch.S1.Datetime : patch.S2.Datetime;
         var end = patch.S1.Datetime > patch.S2.Datetime ? patch.S1.Datetime : patch.S2.Datetime;
+        // Where the pixels came from. Remote sources by URL; local files by their name beside the
+        // scene's Item (the scene is named in deepsentinel:s2_scene / s1_scene and the catalog in
+        // corpus.json), never by a path of this machine: the corpus is to be read anywhere.
+        static string? Source(SceneAsset? asset) => asset?.Href is not { } href ? null : href.IsFile ? Path.GetFileName(href.LocalPath) : href.AbsoluteUri;
         var sources = new JsonObject();
         foreach (var band in PatchExtractor.S2Bands.Append("SCL"))
         {
-            sources[band] = patch.S2.FindBand(band)?.Href.AbsoluteUri;
+            sources[band] = Source(patch.S2.FindBand(band));
         }
 
-        sources["VV"] = patch.S1.FindBand("VV")?.Href.AbsoluteUri;
-        sources["VH"] = patch.S1.FindBand("VH")?.Href.AbsoluteUri;
+        sources["VV"] = Source(patch.S1.FindBand("VV"));
+        sources["VH"] = Source(patch.S1.FindBand("VH"));
         var links = new JsonArray(
             new JsonObject { ["rel"] = "collection", ["href"] = "../../collection.json", ["type"] = "application/json" },
             new JsonObject { ["rel"] = "root", ["href"] = "../../collection.json", ["type"] = "application/json" },
             new JsonObject { ["rel"] = "parent", ["href"] = "../../collection.json", ["type"] = "application/json" });
-        foreach (var scene in new[] { patch.S2, patch.S1 })
+        foreach (var scene in new[] { patch.S2, patch.S1 }.Where(s => s.SelfHref is { IsFile: false }))
         {
             links.Add(new JsonObject
             {
                 ["rel"] = "derived_from",
-                ["href"] = scene.SelfHref is { } self ? (self.IsFile ? self.LocalPath : self.AbsoluteUri) : scene.Id,
+                ["href"] = scene.SelfHref!.AbsoluteUri,
                 ["type"] = "application/geo+json",
                 ["title"] = $"{scene.Collection}: {scene.Id}",
             });

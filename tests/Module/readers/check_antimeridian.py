@@ -59,8 +59,8 @@ for path in sorted(glob.glob(os.path.join(corpus, "samples", "*", "item.json")))
     folder = os.path.dirname(path)
     with rasterio.open(os.path.join(folder, "s1.tif")) as ours:
         vv = ours.read(1)
-        source = item["properties"]["deepsentinel:source_assets"]["VV"]
-        source = source[len("file://"):] if source.startswith("file://") else os.path.join(folder, source)
+        # A local source is named by its file beside the scene's Item, the scene by its id.
+        source = os.path.join(catalog, "sentinel-1-rtc", item["properties"]["deepsentinel:s1_scene"], item["properties"]["deepsentinel:source_assets"]["VV"])
         with rasterio.open(source) as src:
             ref = np.full(vv.shape, np.nan, np.float32)
             reproject(src.read(1), ref, src_transform=src.transform, src_crs=src.crs, dst_transform=ours.transform, dst_crs=ours.crs,
