@@ -351,6 +351,22 @@ Describe 'A corpus reads the same wherever it is copied or moved' {
         }
     }
 
+    It 'an older corpus (layout 2, absolute local paths in its Items) is still read, and a rerun is refused with a message that says to rebuild' {
+        $copy = Copy-TestCorpus
+        $manifest = Get-Content (Join-Path $copy 'corpus.json') -Raw | ConvertFrom-Json -AsHashtable
+        $manifest.version = 2
+        $manifest | ConvertTo-Json | Set-Content (Join-Path $copy 'corpus.json')
+        foreach ($item in Get-ChildItem (Join-Path $copy 'samples') -Recurse -Filter 'item.json') {
+            $json = Get-Content $item.FullName -Raw | ConvertFrom-Json -AsHashtable
+            $json.properties.'deepsentinel:source_assets'.B04 = "file://$($fixture.Demo)/sentinel-2-l2a/x/B04.tif"
+            $json | ConvertTo-Json -Depth 20 | Set-Content $item.FullName
+        }
+        (Read-Corpus $copy).Samples | Should -Be $original.Samples
+        $e = { New-PatchSample $copy -Catalog $fixture.Demo @window -Seed 1 -Count 17 } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -Be 'CorpusParametersMismatch,DeepSentinel.Cmdlets.Commands.NewPatchSampleCommand'
+        $e.Exception.Message | Should -Match 'older DeepSentinel.*rebuild it into a new folder'
+    }
+
     It 'moved with mv, it reads back identically (samples and embeddings)' {
         $copy = Copy-TestCorpus
         $moved = Join-Path (New-TestFolder) 'moved'

@@ -17,8 +17,12 @@ namespace DeepSentinel.Core.Corpus;
 /// </summary>
 public sealed record CorpusManifest
 {
-    /// <summary>The current layout version: 2 stores Sentinel-2 without the radiometric offset and one index for all shards.</summary>
-    public const int CurrentVersion = 2;
+    /// <summary>
+    /// The current layout version: 2 stores Sentinel-2 without the radiometric offset and one index
+    /// for all shards; 3 writes portable, schema-valid STAC (relative hrefs only, footprints split
+    /// at the antimeridian, sat and sar fields complete, the Collection's own extent).
+    /// </summary>
+    public const int CurrentVersion = 3;
 
     /// <summary>The layout version.</summary>
     public int Version { get; init; } = CurrentVersion;

@@ -72,6 +72,9 @@ internal static partial class GdalNative
     public static partial nint OSRClone(nint srs);
 
     [LibraryImport(Library)]
+    public static partial nint OSRGetName(nint srs);
+
+    [LibraryImport(Library)]
     public static unsafe partial int GDALRasterizeGeometries(nint dataset, int bandCount, int* bands, int geometryCount, nint* geometries, nint transformer, nint transformerArg, double* burnValues, nint options, nint progress, nint progressData);
 }
 

@@ -154,6 +154,13 @@ public sealed class VectorLayer
         _layer = layer;
         Name = Marshal.PtrToStringUTF8(GdalNative.OGR_L_GetName(layer)) ?? string.Empty;
         var srs = GdalNative.OGR_L_GetSpatialRef(layer);
+        // A GeoPackage layer with srs_id 0 or -1 (what ogr2ogr writes from a Shapefile without a
+        // .prj) has GDAL's "Undefined geographic SRS" / "Undefined Cartesian SRS": no CRS at all.
+        if (srs != 0 && Marshal.PtrToStringUTF8(GdalNative.OSRGetName(srs)) is { } name && name.StartsWith("Undefined ", StringComparison.Ordinal) && name.EndsWith(" SRS", StringComparison.Ordinal))
+        {
+            srs = 0;
+        }
+
         if (srs != 0)
         {
             // A private copy in x = easting/longitude order: every format read here stores
