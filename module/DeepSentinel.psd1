@@ -29,6 +29,7 @@
             Tags         = @('Sentinel', 'Sentinel-1', 'Sentinel-2', 'STAC', 'RemoteSensing', 'EarthObservation', 'MachineLearning')
             ReleaseNotes = @'
 0.1.0: tested in real PowerShell (pwsh 7.6, Pester). Get-SentinelScene (STAC search: Planetary Computer, Earth Search, Copernicus Data Space, any STAC API, static catalogs); New-PatchSample / Get-PatchSample (matched Sentinel-1 + Sentinel-2 patch corpora, resumable, sharded); Add-CorineLabel / Add-OsmLabel; Copy-Corpus (local, Azure Blob Storage, Google Cloud Storage); Start-Pretraining / Get-Embedding / Import-EmbeddingModel (self-supervised encoders on libtorch); New-DemoCatalog (offline demo data with CLC and OSM label sources). Full help: Get-Help <cmdlet> -Full, about_DeepSentinel.
+Corpus trust (issue 11): corpus layout 3 with relative hrefs only (a corpus reads the same after mv or Copy-Corpus to Azure/GCS), schema-valid STAC (sat and sar fields, counterclockwise rings, the Collection's own extent and count), footprints and bboxes across the antimeridian (RFC 7946), an exact kill-and-rerun guarantee with 8 workers, and label-source fixes (srs_id 0 GeoPackages, CLC 999 for vectors, transparent clc.png nodata, warnings for all-zero OSM masks, no OSM indexing for -WhatIf or all-skipped reruns). Older corpora stay readable; reruns into them are refused with a rebuild message.
 '@
         }
     }

@@ -133,6 +133,25 @@ Describe 'A corpus build killed with SIGKILL and rerun' {
     }
 }
 
+Describe 'Killed at random moments with 8 workers and rerun' {
+    # The issue's loop, CI-sized (bench/corpus-kill runs more tries): SIGKILL of the whole child
+    # process tree at a random moment of a build with -ThrottleLimit 8 (the last try always in its
+    # last moments), then a rerun; every file of the corpus (hidden ones, the journal, the index,
+    # the Collection) must equal the uninterrupted build's, byte for byte, with nothing extra.
+    It 'gives the uninterrupted corpus every time: same ids, same bytes, nothing extra on disk' {
+        $tries = @(Invoke-KillAndRerun -Catalog $fixture.Demo -Count 8 -ThrottleLimit 8 -Tries 4 -Seed 7 -RandomSeed 20261201)
+        $tries.Count | Should -Be 4
+        @($tries | Where-Object Killed).Count | Should -BeGreaterThan 2 -Because 'most tries must kill a running build'
+        foreach ($t in $tries) {
+            $t.RerunExit | Should -Be 0
+            $t.Different | Should -BeNullOrEmpty -Because "try $($t.Try) (killed after $($t.DelayMs) ms of a $($t.BuildMs) ms build)"
+            $t.Missing | Should -BeNullOrEmpty -Because "try $($t.Try) (killed after $($t.DelayMs) ms)"
+            $t.Extra | Should -BeNullOrEmpty -Because "try $($t.Try) (killed after $($t.DelayMs) ms)"
+        }
+        (Get-PatchSample $tries[-1].Folder).Count | Should -Be 8
+    }
+}
+
 Describe 'A corpus you can trust' {
     BeforeAll {
         # The README's corpus: the demo catalog, 2019-08-01 to 2019-08-20, seed 1.

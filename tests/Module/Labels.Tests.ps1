@@ -130,6 +130,30 @@ gdal.Polygonize(src.GetRasterBand(1), src.GetRasterBand(1).GetMaskBand(), layer,
         Get-Id $e | Should -Be 'LabelSourceNoCrs'
     }
 
+    It 'a damaged GeoPackage that still opens is one LabelSourceUnreadable error before any sample (it was one per sample)' {
+        $good = Join-Path $work 'good.gpkg'
+        & ogr2ogr -f GPKG -a_srs EPSG:3035 $good $shp
+        $bytes = [IO.File]::ReadAllBytes($good)
+        for ($i = [int]($bytes.Length * 0.5); $i -lt [int]($bytes.Length * 0.9); $i++) { $bytes[$i] = [byte](($i * 7919) % 256) }
+        $bad = Join-Path $work 'damaged.gpkg'
+        [IO.File]::WriteAllBytes($bad, $bytes)
+        (& ogrinfo -so $bad clc 2>$null) -join ' ' | Should -Match 'Feature Count' -Because 'the damaged file still opens (ogrinfo)'
+        $corpus = Copy-TestCorpus
+        $errors = @()
+        $samples = @(Get-PatchSample $corpus | Select-Object -First 4)
+        $before = Get-CorpusFileHash $corpus
+        try { $samples | Add-CorineLabel $bad -Force -ErrorVariable +errors -ErrorAction Continue 2>$null | Out-Null } catch { $errors += $_ }
+        # A terminating error is both in -ErrorVariable and caught: count the distinct ones.
+        $distinct = @($errors | Where-Object { $_ -is [Management.Automation.ErrorRecord] } | Group-Object { "$_" } | ForEach-Object { $_.Group[0] })
+        $distinct.Count | Should -Be 1
+        Get-Id $distinct[0] | Should -Be 'LabelSourceUnreadable'
+        "$($distinct[0])" | Should -Match 'cannot be read'
+        # Nothing was written for any sample.
+        (Get-CorpusFileHash $corpus | ConvertTo-Json) | Should -Be ($before | ConvertTo-Json)
+        # The same polygons undamaged label the samples.
+        @(Get-PatchSample $corpus | Select-Object -First 2 | Add-CorineLabel $good -Force).Count | Should -Be 2
+    }
+
     It 'CLC code 999 means "no label" for vectors as for rasters (it was ClcCodeUnknown)' {
         $corpus = Copy-TestCorpus
         $errors = @()

@@ -72,6 +72,16 @@ internal sealed class CorineLabeler : ISampleLabeler
             throw new DeepSentinelException(ErrorIds.LabelSourceNoCrs, ErrorKind.InvalidData, $"The layer '{name}' of '{SecretRedactor.Redact(path)}' has no coordinate reference system; assign one (e.g. ogr2ogr -a_srs EPSG:3035) and retry.", path);
         }
 
+        try
+        {
+            _layer.Probe();
+        }
+        catch
+        {
+            _vector.Dispose();
+            throw;
+        }
+
         _field = _layer.FieldIndex(request.Attribute);
     }
 

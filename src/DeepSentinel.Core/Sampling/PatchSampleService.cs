@@ -393,6 +393,17 @@ public sealed class PatchSampleService
         }
 
         var indexed = new List<PatchSample>();
+        if (complete)
+        {
+            // Points beyond the corpus's last sample that some worker happened to reject: whether
+            // one was tried depends on scheduling and kills, so they go too, and a finished corpus
+            // is the same files whatever the run's history (a larger -Count later tries them again).
+            foreach (var index in state.RejectedBeyond(limit))
+            {
+                await corpus.DeleteJournalEntryAsync(index, accepted: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         var count = await corpus.WriteIndexAsync(Read(chosen), cancellationToken).ConfigureAwait(false);
         await corpus.WriteCollectionAsync(manifest, indexed, cancellationToken).ConfigureAwait(false);
         if (count < request.Count)
@@ -552,6 +563,15 @@ public sealed class PatchSampleService
                         AddAccepted(entry.Index);
                     }
                 }
+            }
+        }
+
+        /// <summary>Rejected points beyond <paramref name="limit"/> (which points workers tried there depends on scheduling).</summary>
+        public List<long> RejectedBeyond(long limit)
+        {
+            lock (_gate)
+            {
+                return _outcomes.Where(o => o.Value == Outcome.Rejected && o.Key > limit).Select(o => o.Key).Order().ToList();
             }
         }
 
