@@ -60,6 +60,16 @@ public sealed record CorpusManifest
     /// </summary>
     public string SourceFingerprint { get; init; } = string.Empty;
 
+    /// <summary>
+    /// For a corpus of an older layout: the error that refuses extending it (its samples would mix
+    /// two layouts) and says to rebuild; null for the current layout. Older corpora stay readable.
+    /// </summary>
+    public DeepSentinelException? OlderLayoutError(string display) => Version >= CurrentVersion ? null : new DeepSentinelException(
+        ErrorIds.CorpusParametersMismatch,
+        ErrorKind.InvalidArgument,
+        $"The corpus in {display} was written by an older DeepSentinel (corpus layout {Version}; this version writes layout {CurrentVersion}: relative hrefs only, valid STAC, footprints split at the antimeridian{(Version < 2 ? ", Sentinel-2 without the baseline 04.00 offset" : string.Empty)}). It can still be read, copied and trained on, but not extended: rebuild it into a new folder with New-PatchSample and the same parameters.",
+        display);
+
     /// <summary>The differences that make <paramref name="other"/> a different corpus, or an empty list.</summary>
     public IReadOnlyList<string> DifferencesFrom(CorpusManifest other)
     {
@@ -207,7 +217,12 @@ public sealed class PatchCorpus
             }
         }
 
-        var differences = existing!.DifferencesFrom(manifest);
+        if (existing!.OlderLayoutError(Store.DisplayName) is { } older)
+        {
+            throw older;
+        }
+
+        var differences = existing.DifferencesFrom(manifest);
         if (differences.Count > 0)
         {
             throw new DeepSentinelException(ErrorIds.CorpusParametersMismatch, ErrorKind.InvalidArgument, $"The corpus in {Store.DisplayName} was built with other parameters: {string.Join("; ", differences)}. Use the same parameters to resume it (only -Count may change), or another -Destination.", Store.DisplayName);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using DeepSentinel.Core.Corpus;
 using DeepSentinel.Core.Diagnostics;
+using DeepSentinel.Core.Interop.Gdal;
 
 namespace DeepSentinel.Core.Labels;
 
@@ -27,6 +28,9 @@ public sealed class LabelService
         // A missing source is a terminating error at once; the extract itself is read when the
         // first sample needs a label (not for -WhatIf or a rerun that skips every sample).
         OsmLabeler.EnsureExists(request.Source);
+        // Opening reads the file's header only (not the extract): a file that is no vector source
+        // at all is still one terminating error at once.
+        VectorSource.Open(request.Source).Dispose();
         OsmLabeler NewLabeler()
         {
             if (prepared is null)

@@ -224,13 +224,9 @@ public sealed class PatchSampleService
         {
             corpus = PatchCorpus.Open(request.Destination, request.Storage, _services, reporter);
             var existing = await corpus.ReadManifestAsync(cancellationToken).ConfigureAwait(false);
-            if (existing is not null && existing.Version < CorpusManifest.CurrentVersion)
+            if (existing?.OlderLayoutError(corpus.Store.DisplayName) is { } older)
             {
-                // Older corpora stay readable (Get-PatchSample, Copy-Corpus, training) but are not
-                // extended: their samples would mix two layouts.
-                throw new DeepSentinelException(ErrorIds.CorpusParametersMismatch, ErrorKind.InvalidArgument,
-                    $"The corpus in {corpus.Store.DisplayName} was written by an older DeepSentinel (corpus layout {existing.Version}; this version writes layout {CorpusManifest.CurrentVersion}: relative hrefs only, valid STAC, footprints split at the antimeridian{(existing.Version < 2 ? ", Sentinel-2 without the baseline 04.00 offset" : string.Empty)}). It can still be read, copied and trained on, but not extended: rebuild it into a new folder with New-PatchSample and the same parameters.",
-                    corpus.Store.DisplayName);
+                throw older;
             }
 
             if (existing is not null && existing.DifferencesFrom(manifest) is { Count: > 0 } differences)
