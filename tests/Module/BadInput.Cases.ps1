@@ -140,12 +140,12 @@ $bbox = '-Catalog $catalog -BoundingBox'
     @{ N = 'clc a sample whose item is garbage'; Copy = 'corpus'; S = '$s = Get-PatchSample ./corpus; Set-Content ./corpus/samples/ds00000008_31UDQ_20190801/item.json x; $s | Add-CorineLabel $fx.Clc -Force'; Id = 'CorpusEntryInvalid'; Item = $true; Out = 15 }
     @{ N = 'clc a sample whose folder is gone'; Copy = 'corpus'; S = '$s = Get-PatchSample ./corpus; Remove-Item -Recurse ./corpus/samples/ds00000008_31UDQ_20190801; $s | Add-CorineLabel $fx.Clc -Force'; Id = 'StorageObjectNotFound|CorpusEntryInvalid'; Item = $true; Out = 15 }
     @{ N = 'clc a sample with a broken grid'; Copy = 'corpus'; S = '$s = Get-PatchSample ./corpus -First 3; $s[0].GeoTransform[1] = -5; $s | Add-CorineLabel $fx.Clc -Force'; Id = 'CorpusEntryInvalid'; Item = $true; Out = 2 }
-    # --- Add-OsmLabel ---
+    # --- Add-OsmLabel --- (-Force where the source must be read: a rerun that skips every labelled sample never reads the extract)
     @{ N = 'osm source missing'; S = 'Add-OsmLabel -Corpus $fx.Corpus -Path ./none.osm.pbf'; Id = 'LabelSourceUnreadable' }
-    @{ N = 'osm source garbage pbf'; S = "Set-Content ./x.osm.pbf 'garbage garbage'; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.osm.pbf"; Id = 'LabelSourceUnreadable' }
-    @{ N = 'osm source garbage xml'; S = "Set-Content ./x.osm '<osm><node id='; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.osm"; Id = 'LabelSourceUnreadable' }
-    @{ N = 'osm source empty file'; S = "New-Item ./x.osm | Out-Null; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.osm"; Id = 'LabelSourceUnreadable' }
-    @{ N = 'osm source garbage GeoJSON'; S = "Set-Content ./x.geojson '{""type"": '; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.geojson"; Id = 'LabelSourceUnreadable' }
+    @{ N = 'osm source garbage pbf'; S = "Set-Content ./x.osm.pbf 'garbage garbage'; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.osm.pbf -Force"; Id = 'LabelSourceUnreadable' }
+    @{ N = 'osm source garbage xml'; S = "Set-Content ./x.osm '<osm><node id='; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.osm -Force"; Id = 'LabelSourceUnreadable' }
+    @{ N = 'osm source empty file'; S = "New-Item ./x.osm | Out-Null; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.osm -Force"; Id = 'LabelSourceUnreadable' }
+    @{ N = 'osm source garbage GeoJSON'; S = "Set-Content ./x.geojson '{""type"": '; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.geojson -Force"; Id = 'LabelSourceUnreadable' }
     @{ N = 'osm class map missing'; S = 'Add-OsmLabel -Corpus $fx.Corpus -Path $fx.Osm -ClassMap ./none.json'; Id = 'LabelClassMapInvalid|LabelSourceUnreadable' }
     @{ N = 'osm class map garbage'; S = "Set-Content ./m.json 'x'; Add-OsmLabel -Corpus `$fx.Corpus -Path `$fx.Osm -ClassMap ./m.json"; Id = 'LabelClassMapInvalid' }
     @{ N = 'osm class map an object'; S = "Set-Content ./m.json '{""class"": ""a""}'; Add-OsmLabel -Corpus `$fx.Corpus -Path `$fx.Osm -ClassMap ./m.json"; Id = 'LabelClassMapInvalid' }

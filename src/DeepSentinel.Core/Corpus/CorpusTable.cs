@@ -295,7 +295,11 @@ public static class CorpusTable
         double[] ys = [grid.MinY, grid.MinY, grid.OriginY, grid.OriginY, grid.MinY];
         toWgs84.Transform(xs, ys);
         var ring = xs.Zip(ys, (x, y) => new NetTopologySuite.Geometries.Coordinate(Math.Round(x, 7), Math.Round(y, 7))).ToArray();
-        var (polygon, bboxWest, bboxEast) = SplitAtAntimeridian(ring);
+        // One polygon, or for a patch across 180 degrees a MultiPolygon of its two halves (RFC 7946
+        // 3.1.9) whose bbox runs west > east (GeoParquet 1.1: xmin > xmax crosses the antimeridian).
+        var polygon = Geometry.Antimeridian.FromRing(ring);
+        var box = Geometry.Antimeridian.BoundingBoxOf(polygon);
+        var (bboxWest, bboxEast) = (box.West, box.East);
         var envelope = polygon.EnvelopeInternal;
         var start = sample.S1Datetime < sample.S2Datetime ? sample.S1Datetime : sample.S2Datetime;
         var end = sample.S1Datetime > sample.S2Datetime ? sample.S1Datetime : sample.S2Datetime;
@@ -336,31 +340,6 @@ public static class CorpusTable
             ["assets"] = assets,
         };
         return (row, envelope, polygon.GeometryType);
-    }
-
-    /// <summary>
-    /// The patch outline as one polygon, or, for a patch across 180 degrees (its corners more than
-    /// 180 degrees of longitude apart), as a MultiPolygon of its two halves, one each side of the
-    /// antimeridian (RFC 7946 section 3.1.9); the bbox's west and east edges, west greater than east
-    /// for such a patch (GeoParquet 1.1: xmin > xmax crosses the antimeridian).
-    /// </summary>
-    private static (NetTopologySuite.Geometries.Geometry Geometry, double West, double East) SplitAtAntimeridian(NetTopologySuite.Geometries.Coordinate[] ring)
-    {
-        var factory = Geometry.GeoJson.Wgs84Factory;
-        if (ring.Max(c => c.X) - ring.Min(c => c.X) <= 180)
-        {
-            var polygon = factory.CreatePolygon(ring);
-            return (polygon, polygon.EnvelopeInternal.MinX, polygon.EnvelopeInternal.MaxX);
-        }
-
-        // Longitudes on 0..360, cut at 180, the eastern half shifted back by -360.
-        var unwrapped = factory.CreatePolygon(ring.Select(c => new NetTopologySuite.Geometries.Coordinate(c.X < 0 ? c.X + 360 : c.X, c.Y)).ToArray());
-        var bounds = unwrapped.EnvelopeInternal;
-        var west = unwrapped.Intersection(factory.ToGeometry(new NetTopologySuite.Geometries.Envelope(bounds.MinX, 180, bounds.MinY, bounds.MaxY)));
-        var east = unwrapped.Intersection(factory.ToGeometry(new NetTopologySuite.Geometries.Envelope(180, bounds.MaxX, bounds.MinY, bounds.MaxY)));
-        east = factory.CreatePolygon(((NetTopologySuite.Geometries.Polygon)east).ExteriorRing.Coordinates.Select(c => new NetTopologySuite.Geometries.Coordinate(Math.Round(c.X - 360, 7), c.Y)).ToArray());
-        var parts = new[] { (NetTopologySuite.Geometries.Polygon)west, (NetTopologySuite.Geometries.Polygon)east }.Select(p => (NetTopologySuite.Geometries.Polygon)p.Normalized().Reverse()).ToArray();
-        return (factory.CreateMultiPolygon(parts), bounds.MinX, bounds.MaxX - 360);
     }
 
     private static CoordinateTransform Transform(Dictionary<int, CoordinateTransform> transforms, int epsg)
