@@ -161,3 +161,79 @@ print(json.dumps({"oa": metrics.accuracy_score(y, p), "ba": metrics.balanced_acc
         (Get-ChildItem $folder).Name | Sort-Object | Should -Be 'confusion-matrix.csv', 'confusion-matrix.png', 'evaluation-classes.csv', 'evaluation.json'
     }
 }
+
+Describe 'Start-FineTuning, Invoke-ClassPrediction and Import-ClassificationModel' {
+    BeforeAll {
+        $script:split = Get-PatchSample $fixture.Corpus | Split-LabelledCorpus -BlockSize 2560 -Seed 1
+        $script:probeFolder = Join-Path (New-TestFolder) 'probe'
+        $script:probe = $script:split | Start-FineTuning $script:probeFolder -Model (Import-EmbeddingModel $fixture.Model) -Mode LinearProbe -Epochs 2 -BatchSize 8 -IntraOpThreads 2
+    }
+
+    It 'a linear probe from the pipeline writes a classifier folder whose evaluation equals scikit-learn on its test predictions' {
+        $script:probe | Should -BeOfType DeepSentinel.Core.FineTuning.ClassificationModel
+        $script:probe.Mode | Should -Be 'LinearProbe'
+        $script:probe.Classes | Should -Be '211', '311'
+        $script:probe.Evaluation.Samples | Should -Be $script:split.TestCount
+        foreach ($f in 'classifier-card.json', 'checkpoints/encoder.pt', 'checkpoints/head.pt', 'fine-tuning.csv', 'test-predictions.csv', 'evaluation.json', 'confusion-matrix.png') {
+            Join-Path $script:probeFolder $f | Should -Exist
+        }
+        $sk = & /usr/bin/python3 -c @'
+import csv, json, sys, warnings
+from sklearn import metrics
+warnings.simplefilter("ignore")
+rows = list(csv.DictReader(open(sys.argv[1])))
+y = [r["actual"] for r in rows]; p = [r["predicted"] for r in rows]
+print(json.dumps({"oa": metrics.accuracy_score(y, p), "macro": metrics.f1_score(y, p, average="macro", zero_division=0), "n": len(rows)}))
+'@ (Join-Path $script:probeFolder 'test-predictions.csv') | ConvertFrom-Json
+        $json = Get-Content -Raw (Join-Path $script:probeFolder 'evaluation.json') | ConvertFrom-Json
+        $sk.n | Should -Be $script:split.TestCount
+        [math]::Abs($json.overallAccuracy - $sk.oa) | Should -BeLessThan 1e-12
+        [math]::Abs($json.macroF1 - $sk.macro) | Should -BeLessThan 1e-12
+    }
+
+    It 'the checkpoints load in python3-torch: the encoder as a model checkpoint, the head with one row per class' {
+        $out = & /usr/bin/python3 -c @'
+import sys, torch
+e = torch.load(sys.argv[1], map_location="cpu"); h = torch.load(sys.argv[2], map_location="cpu")
+print(e["format"], e["state_dict"]["encoder.conv1.weight"].shape[1], h["format"], list(h["state_dict"]["weight"].shape), h["classes"], h["freeze_encoder"])
+'@ $script:probe.EncoderCheckpointPath $script:probe.HeadCheckpointPath
+        $out | Should -Be 'deepsentinel-checkpoint 14 deepsentinel-classifier-head [2, 16] 2 1'
+    }
+
+    It 'Invoke-ClassPrediction gives a class and probabilities per patch, and pipes into Measure-Classification' {
+        $predictions = Get-PatchSample $fixture.Corpus | Invoke-ClassPrediction -Model $script:probe
+        $predictions.Count | Should -Be 16
+        $predictions[0] | Should -BeOfType DeepSentinel.Core.FineTuning.ClassPrediction
+        $predictions[0].Predicted | Should -BeIn '211', '311'
+        [math]::Abs(($predictions[0].Probability.Values | Measure-Object -Sum).Sum - 1) | Should -BeLessThan 1e-5
+        $predictions.Actual | Should -Not -Contain $null
+        ($predictions | Measure-Classification).Samples | Should -Be 16
+        # The test side predicted again equals what Start-FineTuning wrote.
+        $again = $script:split.Test.Patch | Invoke-ClassPrediction -Model (Import-ClassificationModel $script:probeFolder)
+        ($again.Predicted -join ',') | Should -Be ((Import-Csv (Join-Path $script:probeFolder 'test-predictions.csv')).predicted -join ',')
+    }
+
+    It 'fine-tunes fed Sentinel-1 only, and trains from scratch' {
+        $tuned = $script:split | Start-FineTuning (Join-Path (New-TestFolder) 's1') -Model (Import-EmbeddingModel $fixture.Model) -Sensor S1 -Epochs 1 -BatchSize 8 -IntraOpThreads 2
+        $tuned.Mode | Should -Be 'FineTune'
+        $tuned.Sensors | Should -Be 'S1'
+        (Get-PatchSample $fixture.Corpus -First 2 | Invoke-ClassPrediction -Model $tuned).Modalities | Should -Be 'S1', 'S1'
+        $scratch = $script:split | Start-FineTuning (Join-Path (New-TestFolder) 'scratch') -Sensor S2 -Epochs 1 -BatchSize 8 -EmbeddingDimension 8 -IntraOpThreads 2
+        $scratch.Mode | Should -Be 'Scratch'
+        $scratch.Card.Bands.Count | Should -Be 12
+    }
+
+    It 'bad input: a class without training samples, a mode without a model, a folder that is not a classifier; -WhatIf writes nothing' {
+        $folder = Join-Path (New-TestFolder) 'bad'
+        $e = { $script:split | Start-FineTuning $folder -Model (Import-EmbeddingModel $fixture.Model) -Class 211, 512 } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -Be 'ClassNotInTraining,DeepSentinel.Cmdlets.Commands.StartFineTuningCommand'
+        $e.Exception.Message | Should -Match '512 \(Water bodies\)'
+        { $script:split | Start-FineTuning $folder -Mode LinearProbe } | Should -Throw -ErrorId 'InvalidParameterValue,DeepSentinel.Cmdlets.Commands.StartFineTuningCommand'
+        { $script:split | Start-FineTuning $script:probeFolder -Model (Import-EmbeddingModel $fixture.Model) } | Should -Throw -ErrorId 'ModelFolderNotEmpty,DeepSentinel.Cmdlets.Commands.StartFineTuningCommand'
+        $script:split | Start-FineTuning $folder -Model (Import-EmbeddingModel $fixture.Model) -WhatIf | Should -BeNullOrEmpty
+        $folder | Should -Not -Exist
+        Import-ClassificationModel $fixture.Model -ErrorAction SilentlyContinue -ErrorVariable failed | Should -BeNullOrEmpty
+        $failed[0].FullyQualifiedErrorId | Should -Be 'ModelNotFound,DeepSentinel.Cmdlets.Commands.ImportClassificationModelCommand'
+        ([pscustomobject]@{ Path = $script:probeFolder } | Import-ClassificationModel).Name | Should -Be 'probe'
+    }
+}

@@ -38,7 +38,8 @@ public sealed class MeasureClassificationCommand : AsyncPSCmdlet
     public string[] ActualLabel { get; set; } = [];
 
     /// <summary>Scores (multi-label).</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = MultiLabelSet, HelpMessage = "Multi-label: the model's probability for each class, a hashtable of class to probability (0-1); a class it lacks scores 0. By property name.")]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = MultiLabelSet, HelpMessage = "Multi-label: the model's probability for each class, a hashtable of class to probability (0-1); a class it lacks scores 0. By property name (also as Probabilities).")]
+    [Alias("Probabilities")]
     public IDictionary? Probability { get; set; }
 
     /// <summary>Threshold (multi-label).</summary>

@@ -125,4 +125,8 @@ public static class ErrorIds
     public const string SplitFileInvalid = "SplitFileInvalid";
     /// <summary>Predictions and true classes given for evaluation do not fit together (lengths, classes, probabilities).</summary>
     public const string EvaluationInputInvalid = "EvaluationInputInvalid";
+    /// <summary>A class asked for has no training samples, or the training split has fewer than two classes.</summary>
+    public const string ClassNotInTraining = "ClassNotInTraining";
+    /// <summary>The input does not match the model: its bands or sensors differ from the model card, or the encoder does not fit the task.</summary>
+    public const string ModelInputMismatch = "ModelInputMismatch";
 }
