@@ -27,6 +27,12 @@ void validate(const dst_classifier_config& c) {
 // The encoder's parameters only: a pretraining head (SimCLR projector, autoencoder decoder) is not trained here.
 std::vector<torch::Tensor> encoder_parameters(Model& m) { return m.net->resnet->parameters(); }
 
+// The head sees the embedding standardised per sample (layer norm without parameters), as linear
+// probes do: pretrained embeddings come at any scale, and a head on raw ones saturates.
+torch::Tensor head_of(Classifier& c, const torch::Tensor& embedding) {
+    return c.head->forward(F::layer_norm(embedding, F::LayerNormFuncOptions({embedding.size(1)}).eps(1e-5)));
+}
+
 torch::Tensor logits(Classifier& c, const torch::Tensor& x, bool training) {
     auto& m = *c.model;
     if (c.cfg.freeze_encoder || !training) {
@@ -37,10 +43,10 @@ torch::Tensor logits(Classifier& c, const torch::Tensor& x, bool training) {
             embedding = m.net->encode(x).embedding;
         }
         if (training) m.net->train();
-        return c.head->forward(embedding);
+        return head_of(c, embedding);
     }
     m.net->train();
-    return c.head->forward(m.net->encode(x).embedding);
+    return head_of(c, m.net->encode(x).embedding);
 }
 
 }  // namespace
@@ -138,7 +144,7 @@ torch::Tensor classifier_predict(Classifier& c, const dst_batch& b) {
     torch::NoGradGuard no_grad;
     c.head->eval();
     m.net->eval();
-    auto z = c.head->forward(m.net->encode(x).embedding);
+    auto z = head_of(c, m.net->encode(x).embedding);
     m.net->train();
     c.head->train();
     return c.cfg.multi_label ? torch::sigmoid(z) : torch::softmax(z, 1);
@@ -156,6 +162,7 @@ void save_classifier(Classifier& c, const std::string& encoder_path, const std::
     root.insert("multi_label", static_cast<int64_t>(c.cfg.multi_label));
     root.insert("freeze_encoder", static_cast<int64_t>(c.cfg.freeze_encoder));
     root.insert("step", c.step);
+    root.insert("embedding_norm", std::string("layer_norm"));  // logits = weight @ layer_norm(embedding) + bias
     root.insert("state_dict", state);
     root.insert("class_weights", c.class_weights.detach().to(torch::kCPU).contiguous());
     write_atomically(head_path, torch::pickle_save(root));

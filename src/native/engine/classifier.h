@@ -1,5 +1,7 @@
 #pragma once
-// Fine-tuning: a classification head on a model's encoder, behind its own handles.
+// Fine-tuning: a classification head on a model's encoder, behind its own handles. The head is a
+// linear layer on the layer-normalised embedding (no parameters, eps 1e-5); head.pt records it as
+// embedding_norm = "layer_norm".
 #include "model.h"
 
 namespace ds {
