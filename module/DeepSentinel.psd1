@@ -15,6 +15,7 @@
         'New-PatchSample'
         'Get-PatchSample'
         'Copy-Corpus'
+        'Update-CorpusTable'
         'Add-CorineLabel'
         'Add-OsmLabel'
         'Start-Pretraining'
@@ -36,6 +37,8 @@
             ReleaseNotes = @'
 0.1.0: tested in real PowerShell (pwsh 7.6, Pester). Get-SentinelScene (STAC search: Planetary Computer, Earth Search, Copernicus Data Space, any STAC API, static catalogs); New-PatchSample / Get-PatchSample (matched Sentinel-1 + Sentinel-2 patch corpora, resumable, sharded); Add-CorineLabel / Add-OsmLabel; Copy-Corpus (local, Azure Blob Storage, Google Cloud Storage); Start-Pretraining / Get-Embedding / Import-EmbeddingModel (self-supervised encoders on libtorch); New-DemoCatalog (offline demo data with CLC and OSM label sources). Full help: Get-Help <cmdlet> -Full, about_DeepSentinel.
 Fine-tuning and evaluation (issue 14): Split-LabelledCorpus (70/30 train/test splits of labelled patches, deterministic by seed, spatially blocked by grid cell or MGRS tile, optional held-out classes, or read from split files of sample ids); Measure-Classification (overall and balanced accuracy, macro-F1, per-class precision/recall/F1, confusion matrix; micro-F1 and mAP for multi-label; tested equal to scikit-learn) and Export-ClassificationEvaluation (evaluation.json, CSV, a confusion-matrix PNG); Start-FineTuning (patch classifiers: linear probe or fine-tune of a pretrained encoder, or from scratch; single- or multi-label CLC classes; S2, S1 or both; class-weighted log loss; evaluated on the test split), Import-ClassificationModel and Invoke-ClassPrediction (class and probabilities per patch).
+
+Scale-out (issue 16): every corpus has a STAC-GeoParquet table, items.parquet (GeoParquet 1.1.0, one row per sample in point order, written with the index); Update-CorpusTable rewrites it after labelling. New-PatchSample -ShardFromEnvironment takes the shard from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs) and the count from -ShardCount or DEEPSENTINEL_SHARD_COUNT; deploy/ has the container image recipe and Indexed Job manifests for AKS and GKE.
 '@
         }
     }

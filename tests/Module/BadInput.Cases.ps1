@@ -79,6 +79,11 @@ $bbox = '-Catalog $catalog -BoundingBox'
     @{ N = 'patch end before start'; S = 'New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-20 -End 2019-08-01 -Count 2'; Id = 'EndBeforeStart'; NoWrite = 'p/samples' }
     @{ N = 'patch start missing'; S = 'New-PatchSample ./p -Catalog $fx.Demo -End 2019-08-01 -Count 2'; Id = 'MissingMandatoryParameter|ParameterBindingFailed'; NoWrite = 'p' }
     @{ N = 'patch max cloud 200'; S = 'New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -MaxCloudCover 200'; Id = 'ParameterArgumentValidationError'; NoWrite = 'p' }
+    @{ N = 'patch shard from an unset environment'; S = 'Remove-Item Env:JOB_COMPLETION_INDEX -ErrorAction SilentlyContinue; New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -Count 2 -ShardFromEnvironment -ShardCount 2'; Id = 'InvalidParameterValue'; NoWrite = 'p' }
+    @{ N = 'patch shard index beyond the count'; S = '$env:JOB_COMPLETION_INDEX = 4; New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -Count 2 -ShardFromEnvironment -ShardCount 2'; Id = 'InvalidParameterValue'; NoWrite = 'p' }
+    @{ N = 'patch shard from the environment without a count'; S = '$env:JOB_COMPLETION_INDEX = 0; Remove-Item Env:DEEPSENTINEL_SHARD_COUNT -ErrorAction SilentlyContinue; New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -Count 2 -ShardFromEnvironment'; Id = 'InvalidParameterValue'; NoWrite = 'p' }
+    @{ N = 'corpus table of no corpus'; S = 'Update-CorpusTable ./none'; Id = 'CorpusNotFound'; NoWrite = 'none' }
+    @{ N = 'corpus table, index line damaged'; Copy = 'corpus'; S = "Add-Content ./corpus/index/part-0000-of-0001.ndjson '{not json'; Update-CorpusTable ./corpus"; Id = 'CorpusEntryInvalid'; Item = $true; Out = 1 }
     @{ N = 'patch max patch cloud -1'; S = 'New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -MaxPatchCloud -1'; Id = 'ParameterArgumentValidationError'; NoWrite = 'p' }
     @{ N = 'patch max nodata 101'; S = 'New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -MaxNoData 101'; Id = 'ParameterArgumentValidationError'; NoWrite = 'p' }
     @{ N = 'patch days apart 61'; S = 'New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -MaxDaysApart 61'; Id = 'ParameterArgumentValidationError'; NoWrite = 'p' }

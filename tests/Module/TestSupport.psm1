@@ -112,4 +112,17 @@ function Start-TestRunspace([string] $Script) {
     [pscustomobject]@{ PowerShell = $ps; Async = $ps.BeginInvoke() }
 }
 
-Export-ModuleMember -Function Get-ModulePath, Get-PwshPath, Get-TestFixture, Copy-TestCorpus, New-TestFolder, Invoke-ChildPwsh, Start-TestRunspace
+<#
+.SYNOPSIS
+    A Parquet file as hyparquet (npm, pure JavaScript: an independent reader) reads it, through
+    tests/tools/read-parquet.mjs: metadata (key/value), schema, row_groups and rows, as a hashtable.
+#>
+function Read-ParquetTable([string] $Path) {
+    $script = Join-Path $script:Repository 'tests' 'tools' 'read-parquet.mjs'
+    $json = & node $script $Path
+    if ($LASTEXITCODE -ne 0) { throw "hyparquet could not read $Path (exit $LASTEXITCODE)" }
+    # -DateKind String: timestamps stay the strings hyparquet printed (with microseconds).
+    $json | ConvertFrom-Json -AsHashtable -Depth 64 -DateKind String
+}
+
+Export-ModuleMember -Function Get-ModulePath, Get-PwshPath, Get-TestFixture, Copy-TestCorpus, New-TestFolder, Invoke-ChildPwsh, Start-TestRunspace, Read-ParquetTable

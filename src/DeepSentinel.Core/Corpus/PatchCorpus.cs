@@ -418,6 +418,15 @@ public sealed class PatchCorpus
             ["summaries"] = new JsonObject { ["deepsentinel:samples"] = sampleCount, ["deepsentinel:seed"] = manifest.Seed },
             ["links"] = links,
         };
+        if (await Store.GetInfoAsync(CorpusTable.Key, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            // STAC-GeoParquet's convention: the collection's items as a Parquet table asset.
+            collection["assets"] = new JsonObject
+            {
+                ["geoparquet-items"] = new JsonObject { ["href"] = "./" + CorpusTable.Key, ["type"] = CorpusTable.MediaType, ["title"] = "STAC-GeoParquet table of the samples (one row per sample, point order)", ["roles"] = new JsonArray("stac-items") },
+            };
+        }
+
         var text = collection.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         if (!await SameBytesAsync(CollectionKey, Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false))
         {

@@ -383,6 +383,9 @@ public sealed class PatchSampleService
         }
 
         var count = await corpus.WriteIndexAsync(Read(chosen), cancellationToken).ConfigureAwait(false);
+        // The STAC-GeoParquet table beside the index: the same samples in the same order.
+        var table = await CorpusTable.WriteAsync(corpus, reporter, cancellationToken).ConfigureAwait(false);
+        reporter.Verbose($"{(table.Written ? "Wrote" : "Kept")} the corpus table {table.Location} ({table.Rows} rows, {table.Bytes:N0} bytes).");
         await corpus.WriteCollectionAsync(manifest, count, cancellationToken).ConfigureAwait(false);
         if (count < request.Count)
         {
