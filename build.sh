@@ -22,6 +22,8 @@ SYSTEM_PACKAGES=(ca-certificates libgdal32 gdal-bin python3-rasterio python3-gda
 # Training engine (src/native): libtorch and a C++ toolchain to build it; Python torch and numpy
 # to check its checkpoints and .npy files independently in tests and to run bench/.
 SYSTEM_PACKAGES+=(libtorch-dev cmake make g++ python3-torch python3-numpy)
+# scikit-learn: the independent computation the evaluation metrics are tested against.
+SYSTEM_PACKAGES+=(python3-sklearn)
 NATIVE_OUT="$OUT/native"
 # Real PowerShell, pinned: the module is tested and its main job runs in it. The global tool lands
 # in ~/.dotnet/tools; Pester comes from NuGet as a package download (tests/Module/Pester.proj).

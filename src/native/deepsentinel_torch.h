@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct layout or function signature changes; the managed side checks it. */
-#define DST_ABI_VERSION 2
+#define DST_ABI_VERSION 3
 
 typedef enum dst_status {
     DST_OK = 0,
@@ -140,6 +140,42 @@ DST_API int32_t dst_model_embed(int64_t model, const dst_batch* batch, float* ou
 DST_API int32_t dst_model_embed_pixels(int64_t model, const dst_batch* batch, float* output, int64_t output_length);
 /* The checkpoint is a pickled dict that Python's torch.load reads; the optimizer file is libtorch's archive. */
 DST_API int32_t dst_model_save(int64_t model, const char* checkpoint_path, const char* optimizer_path);
+
+
+/*
+ * Fine-tuning (issue 14): a classification head on a model's encoder. A classifier handle shares
+ * the encoder of the model it was created from (a pretrained checkpoint from dst_model_load, or a
+ * fresh dst_model_create for training from scratch); the model handle may be freed afterwards.
+ * ResNet encoders only (UNet models are refused: their task is per-pixel).
+ * struct_size must be sizeof(dst_classifier_config).
+ */
+typedef struct dst_classifier_config {
+    int32_t struct_size;
+    int32_t classes;               /* 2-1000 */
+    int32_t multi_label;           /* 0: softmax + weighted cross-entropy; 1: sigmoid + weighted binary cross-entropy */
+    int32_t freeze_encoder;        /* 1: linear probe (encoder in eval mode, no gradients); 0: fine-tune everything */
+    int64_t seed;                  /* initial head weights */
+    double head_learning_rate;     /* AdamW */
+    double encoder_learning_rate;  /* AdamW, for the encoder when not frozen (usually lower) */
+    double weight_decay;
+} dst_classifier_config;
+
+DST_API int64_t dst_classifier_create(int64_t model, const dst_classifier_config* config);
+DST_API int32_t dst_classifier_free(int64_t classifier);
+/* Per-class loss weights (classes floats, finite, >= 0, not all 0); the default is 1 for all. */
+DST_API int32_t dst_classifier_set_class_weights(int64_t classifier, const float* weights, int32_t classes);
+/* One step. targets: single-label, batch floats holding class indices 0..classes-1; multi-label,
+   batch * classes floats of 0 or 1. */
+DST_API int32_t dst_classifier_train_step(int64_t classifier, const dst_batch* batch, const float* targets, int64_t targets_length, float* loss);
+/* Class probabilities in eval mode, batch * classes floats (softmax rows; sigmoid per class for multi-label). */
+DST_API int32_t dst_classifier_predict(int64_t classifier, const dst_batch* batch, float* probabilities, int64_t length);
+DST_API int64_t dst_classifier_step(int64_t classifier);
+/* Writes the encoder as a model checkpoint (dst_model_load and torch.load read it) and the head as
+   a pickled dict {format: "deepsentinel-classifier-head", classes, multi_label, freeze_encoder, step,
+   state_dict: {weight, bias}, class_weights}. */
+DST_API int32_t dst_classifier_save(int64_t classifier, const char* encoder_path, const char* head_path);
+/* Restores a head written by dst_classifier_save into a classifier created with the same classes. */
+DST_API int32_t dst_classifier_load_head(int64_t classifier, const char* head_path);
 
 #ifdef __cplusplus
 }

@@ -29,10 +29,12 @@ public sealed class CmdletContractTests
         ("Get-PatchSample", "Get-Embedding"),
         ("Start-Pretraining", "Get-Embedding"),
         ("Import-EmbeddingModel", "Get-Embedding"),
+        ("Get-PatchSample", "Split-LabelledCorpus"),
+        ("Measure-Classification", "Export-ClassificationEvaluation"),
     ];
 
     // Singular nouns that end in a lone 's' (the plural check below would flag them).
-    private static readonly HashSet<string> SingularNounsEndingInS = new(StringComparer.Ordinal) { "Corpus" };
+    private static readonly HashSet<string> SingularNounsEndingInS = new(StringComparer.Ordinal) { "Corpus", "LabelledCorpus" };
 
     public static IEnumerable<object[]> Cmdlets => ModuleLayout.CmdletData;
 

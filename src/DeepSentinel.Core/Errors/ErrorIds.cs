@@ -114,4 +114,19 @@ public static class ErrorIds
     public const string ConfirmationUnavailable = "ConfirmationUnavailable";
     /// <summary>Writing a model folder, event file or embedding file failed.</summary>
     public const string ModelWriteFailed = "ModelWriteFailed";
+
+    // Fine-tuning and evaluation (issue 14).
+
+    /// <summary>A split leaves its training or test side without a labelled sample (too few samples or blocks).</summary>
+    public const string SplitEmpty = "SplitEmpty";
+    /// <summary>A split file names a sample id that is not among the input samples.</summary>
+    public const string SplitIdUnknown = "SplitIdUnknown";
+    /// <summary>A split file is missing, unreadable, empty, or shares ids with the other split file.</summary>
+    public const string SplitFileInvalid = "SplitFileInvalid";
+    /// <summary>Predictions and true classes given for evaluation do not fit together (lengths, classes, probabilities).</summary>
+    public const string EvaluationInputInvalid = "EvaluationInputInvalid";
+    /// <summary>A class asked for has no training samples, or the training split has fewer than two classes.</summary>
+    public const string ClassNotInTraining = "ClassNotInTraining";
+    /// <summary>The input does not match the model: its bands or sensors differ from the model card, or the encoder does not fit the task.</summary>
+    public const string ModelInputMismatch = "ModelInputMismatch";
 }

@@ -84,15 +84,19 @@ public static class DebianPython
 {
     public const string Interpreter = "/usr/bin/python3";
 
-    public static JsonElement RunScript(string script, params string[] args)
+    public static JsonElement RunScript(string script, params string[] args) => RunFile(Path.Combine("Training", "python", script), args);
+
+    /// <summary>Runs a script copied to the test output folder (path relative to it) and parses its JSON output.</summary>
+    public static JsonElement RunFile(string relativePath, params string[] args)
     {
+        var script = Path.GetFileName(relativePath);
         var start = new ProcessStartInfo(Interpreter)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Training", "python", script));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, relativePath));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

@@ -68,10 +68,10 @@ internal struct NativeCacheStats
 /// Every call is followed by <see cref="Check"/> on the same thread, which turns the native
 /// status and the thread's last-error message into a <see cref="DeepSentinelException"/>.
 /// </summary>
-internal static unsafe class TorchNative
+internal static unsafe partial class TorchNative
 {
     /// <summary>DST_ABI_VERSION in deepsentinel_torch.h.</summary>
-    private const int AbiVersion = 2;
+    private const int AbiVersion = 3;
 
     private const int Ok = 0;
     private const int InvalidArgument = 1;

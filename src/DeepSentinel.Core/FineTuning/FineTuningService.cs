@@ -1,0 +1,438 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DeepSentinel.Core.Diagnostics;
+using DeepSentinel.Core.Errors;
+using DeepSentinel.Core.Evaluation;
+using DeepSentinel.Core.Interop.Torch;
+using DeepSentinel.Core.Training;
+
+namespace DeepSentinel.Core.FineTuning;
+
+/// <summary>
+/// Fine-tunes a patch classifier on a split's training side and evaluates it on its test side:
+/// a linear probe or a full fine-tune of a pretrained encoder, or the same architecture from
+/// scratch; S2, S1 or both; the log loss weighted by the training split's class frequencies. The
+/// steps run on one dedicated thread; the patches are read batch by batch, so memory stays flat.
+/// </summary>
+public sealed class FineTuningService(TimeProvider? time = null)
+{
+    private const int ProgressActivity = 14;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>Trains, saves, evaluates and returns the classifier.</summary>
+    public async Task<ClassificationModel> RunAsync(CorpusSplit split, EmbeddingModel? pretrained, FineTuningOptions options, IOperationReporter reporter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(options);
+        reporter ??= NullReporter.Instance;
+        Validate(options);
+        var mode = options.Mode ?? (pretrained is null ? FineTuningMode.Scratch : FineTuningMode.FineTune);
+        if (mode != FineTuningMode.Scratch && pretrained is null)
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, $"-Mode {mode} starts from a pretrained encoder: give one with -Model (Import-EmbeddingModel), or use -Mode Scratch.");
+        }
+
+        if (mode == FineTuningMode.Scratch && pretrained is not null)
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, "-Mode Scratch trains fresh weights: leave -Model out (the architecture is -Encoder).");
+        }
+
+        if (pretrained is { Encoder: EncoderKind.UNet })
+        {
+            throw new DeepSentinelException(ErrorIds.ModelInputMismatch, ErrorKind.InvalidArgument,
+                $"{pretrained.Path} holds a UNet encoder, whose embeddings are per pixel: patch classification takes a ResNet18 or ResNet50 encoder. Pretrain one with Start-Pretraining -Encoder ResNet18.", pretrained.Path);
+        }
+
+        var folder = Path.GetFullPath(options.OutputFolder);
+        if (File.Exists(Path.Combine(folder, ClassifierCard.FileName)))
+        {
+            throw new DeepSentinelException(ErrorIds.ModelFolderNotEmpty, ErrorKind.InvalidArgument, $"{folder} already holds a classifier: choose another folder, or remove it first.", folder);
+        }
+
+        var sensors = ResolveSensors(pretrained, options);
+        var classes = ResolveClasses(split, options);
+        var weights = ClassWeights(split.Train, classes, options);
+        TorchNative.EnsureLoaded();
+        TorchNative.SetThreads(options.Threads ?? Environment.ProcessorCount);
+
+        using var encoder = pretrained is not null
+            ? pretrained.Open(options.Device)
+            : await CreateScratchAsync(split, sensors, options, reporter, cancellationToken).ConfigureAwait(false);
+        var config = NativeClassifierConfig.Create();
+        config.Classes = classes.Count;
+        config.MultiLabel = options.Task == ClassificationTask.MultiLabel ? 1 : 0;
+        config.FreezeEncoder = mode == FineTuningMode.LinearProbe ? 1 : 0;
+        config.Seed = options.Seed;
+        config.HeadLearningRate = options.LearningRate;
+        config.EncoderLearningRate = mode == FineTuningMode.Scratch ? options.LearningRate : options.EncoderLearningRate;
+        config.WeightDecay = options.WeightDecay;
+        using var classifier = TorchClassifier.Create(encoder, config);
+        classifier.SetClassWeights(weights.Select(w => (float)w).ToArray());
+        var (s2Channels, s1Channels) = (encoder.Config.S2Channels, encoder.Config.S1Channels);
+        var first = await split.Train[0].Patch.LoadTrainingPatchAsync(cancellationToken).ConfigureAwait(false);
+        var patchSize = first.Height;
+
+        Directory.CreateDirectory(Path.Combine(folder, "checkpoints"));
+        reporter.Verbose(string.Create(CultureInfo.InvariantCulture, $"{mode} {options.Task} classifier of {classes.Count} classes on {split.TrainCount} training samples ({sensors} input), in {folder}."));
+        var (steps, finalLoss, used) = await Task.Factory.StartNew(
+            () => Train(classifier, mode == FineTuningMode.LinearProbe, split, classes, options, sensors, s2Channels, s1Channels, patchSize, folder, reporter, cancellationToken),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+
+        var card = new ClassifierCard
+        {
+            Task = options.Task,
+            Mode = mode,
+            Classes = classes.Select((c, i) => new ClassCard(c, LabelledSample.ClassName(c), weights[i], CountTraining(split.Train, c, options))).ToList(),
+            ClcLevel = split.ClcLevel,
+            ShareThreshold = options.ShareThreshold,
+            Encoder = pretrained?.Encoder ?? options.Encoder,
+            Sensors = sensors,
+            Bands = BandsOf(encoder, pretrained),
+            PatchSize = patchSize,
+            SourceModel = pretrained?.Path,
+            Split = string.Create(CultureInfo.InvariantCulture, $"{split.Source}: {split.TrainCount} train, {split.TestCount} test"),
+            TrainSamples = used,
+            Epochs = options.Epochs,
+            Steps = steps,
+            FinalLoss = finalLoss,
+            Options = options,
+            Engine = TorchNative.Version,
+            CreatedUtc = _time.GetUtcNow(),
+        };
+        var model = ClassificationModel.Create(folder, card, null);
+        classifier.Save(model.EncoderCheckpointPath, model.HeadCheckpointPath);
+        WriteCard(folder, card);
+
+        // The held-out side, through the same prediction path a user gets.
+        reporter.Progress(new ProgressUpdate(ProgressActivity, "Fine-tuning", "Evaluating on the test split"));
+        var predictions = new List<ClassPrediction>();
+        using (var predictor = ClassPredictor.Open(model, options.Device))
+        {
+            foreach (var sample in split.Test)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var patch = await sample.Patch.LoadTrainingPatchAsync(cancellationToken).ConfigureAwait(false);
+                predictions.AddRange(predictor.Add(patch, sample));
+            }
+
+            predictions.AddRange(predictor.Complete());
+        }
+
+        var evaluation = Evaluate(model, predictions);
+        WritePredictions(folder, predictions);
+        if (evaluation is not null)
+        {
+            EvaluationReport.Write(evaluation, folder);
+        }
+
+        reporter.Progress(new ProgressUpdate(ProgressActivity, "Fine-tuning", "Done", Completed: true));
+        return ClassificationModel.Create(folder, card, evaluation);
+    }
+
+    /// <summary>The evaluation of predictions against the labels they carry (null when none is labelled).</summary>
+    public static ClassificationEvaluation? Evaluate(ClassificationModel model, IReadOnlyList<ClassPrediction> predictions)
+    {
+        if (model.Task == ClassificationTask.SingleLabel)
+        {
+            var labelled = predictions.Where(p => p.Actual is not null).ToList();
+            if (labelled.Count == 0)
+            {
+                return null;
+            }
+
+            // Classes the head never learned (held out) still get rows: they are always wrong.
+            var classes = model.Classes.Concat(labelled.Select(p => p.Actual!).Where(a => !model.Classes.Contains(a)).Distinct().Order(StringComparer.Ordinal)).ToList();
+            var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
+            return ClassificationEvaluation.SingleLabel(classes, classes.Select(LabelledSample.ClassName).ToList(),
+                labelled.Select(p => index[p.Actual!]).ToList(), labelled.Select(p => index[p.Predicted!]).ToList());
+        }
+
+        var multi = predictions.Where(p => p.ActualLabel is not null).ToList();
+        if (multi.Count == 0)
+        {
+            return null;
+        }
+
+        var keys = model.Classes;
+        return ClassificationEvaluation.MultiLabel(keys, keys.Select(LabelledSample.ClassName).ToList(),
+            multi.Select(p => keys.Select(k => p.ActualLabel!.Contains(k)).ToArray()).ToList(),
+            multi.Select(p => keys.Select(k => (float)p.Probability[k]).ToArray()).ToList(), 0.5);
+    }
+
+    private (long Steps, double Loss, int Used) Train(TorchClassifier classifier, bool frozen, CorpusSplit split, IReadOnlyList<string> classes, FineTuningOptions options, SensorInput sensors,
+        int s2Channels, int s1Channels, int patchSize, string folder, IOperationReporter reporter, CancellationToken cancellationToken)
+    {
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
+        var multi = options.Task == ClassificationTask.MultiLabel;
+        // Single-label samples of a class the head does not have (e.g. -Class left it out) are not trained on.
+        var train = split.Train.Where(s => multi || index.ContainsKey(s.DominantClass!)).ToList();
+        if (train.Count < split.Train.Count)
+        {
+            reporter.Warning($"{split.Train.Count - train.Count} training sample(s) have a dominant class outside -Class and are not trained on.");
+        }
+
+        var batch = new PatchBatch(options.BatchSize, s2Channels, s1Channels, patchSize, patchSize);
+        var targets = new float[options.BatchSize * (multi ? classes.Count : 1)];
+        using var log = new StreamWriter(Path.Combine(folder, "fine-tuning.csv"), append: false, new UTF8Encoding(false));
+        log.WriteLine("epoch,steps,mean_loss,patches,elapsed_seconds");
+        var clock = Stopwatch.StartNew();
+        var lossSum = 0.0;
+        var lossSteps = 0;
+        var skipped = new HashSet<string>(StringComparer.Ordinal);
+        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
+            var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
+            random.Shuffle(order);
+            lossSum = 0;
+            lossSteps = 0;
+            var patches = 0;
+            foreach (var sample in order)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var patch = SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
+                if (patch is null || !batch.CanUse(patch))
+                {
+                    if (skipped.Add(sample.Id))
+                    {
+                        reporter.Warning($"Sample {sample.Id} has no {sensors} data: it is not trained on.");
+                    }
+
+                    continue;
+                }
+
+                FillTargets(targets, batch.Count, sample, classes, index, options);
+                batch.Add(patch);
+                patches++;
+                if (batch.IsFull)
+                {
+                    lossSum += classifier.TrainStep(batch, targets);
+                    lossSteps++;
+                    batch.Clear();
+                    Report(reporter, epoch, options, classifier, lossSum / lossSteps);
+                }
+            }
+
+            // A last partial batch; fine-tuning's batch normalisation needs two samples.
+            if (batch.Count >= 2 || (batch.Count == 1 && frozen))
+            {
+                lossSum += classifier.TrainStep(batch, targets);
+                lossSteps++;
+            }
+
+            batch.Clear();
+            if (lossSteps == 0)
+            {
+                throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 samples with {sensors} data.");
+            }
+
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{epoch + 1},{classifier.Step},{lossSum / lossSteps:R},{patches},{clock.Elapsed.TotalSeconds:0.###}"));
+            log.Flush();
+        }
+
+        return (classifier.Step, lossSum / lossSteps, train.Count - skipped.Count);
+    }
+
+    private static void Report(IOperationReporter reporter, int epoch, FineTuningOptions options, TorchClassifier classifier, double loss) =>
+        reporter.Progress(new ProgressUpdate(ProgressActivity, "Fine-tuning",
+            string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}/{options.Epochs}, step {classifier.Step}, loss {loss:0.0000}"),
+            (int)Math.Clamp(100.0 * epoch / options.Epochs, 0, 100)));
+
+    private static void FillTargets(float[] targets, int row, LabelledSample sample, IReadOnlyList<string> classes, Dictionary<string, int> index, FineTuningOptions options)
+    {
+        if (options.Task == ClassificationTask.SingleLabel)
+        {
+            targets[row] = index[sample.DominantClass!];
+            return;
+        }
+
+        for (var c = 0; c < classes.Count; c++)
+        {
+            targets[(row * classes.Count) + c] = sample.ClassShares.GetValueOrDefault(classes[c]) >= options.ShareThreshold ? 1 : 0;
+        }
+    }
+
+    /// <summary>The patch with only the sensors the classifier is fed (null when it has none of them).</summary>
+    internal static TrainingPatch? SelectSensors(TrainingPatch patch, SensorInput sensors)
+    {
+        var s2 = sensors == SensorInput.S1 ? null : patch.S2;
+        var s1 = sensors == SensorInput.S2 ? null : patch.S1;
+        if (s2 is null && s1 is null)
+        {
+            return null;
+        }
+
+        return ReferenceEquals(s2, patch.S2) && ReferenceEquals(s1, patch.S1)
+            ? patch
+            : new TrainingPatch(patch.SampleId, patch.Height, patch.Width, s2, s1, patch.Location) { Georeference = patch.Georeference };
+    }
+
+    private static SensorInput ResolveSensors(EmbeddingModel? pretrained, FineTuningOptions options)
+    {
+        var wanted = options.Sensors ?? pretrained?.Sensors ?? SensorInput.Fused;
+        if (pretrained is not null && pretrained.Sensors != SensorInput.Fused && wanted != pretrained.Sensors)
+        {
+            throw new DeepSentinelException(ErrorIds.ModelInputMismatch, ErrorKind.InvalidArgument,
+                $"{pretrained.Path} takes {pretrained.Sensors} input only ({string.Join(", ", pretrained.Bands)}); -Sensor {wanted} does not match its model card. Use -Sensor {pretrained.Sensors}, or a fused model.", pretrained.Path);
+        }
+
+        return wanted;
+    }
+
+    private static List<string> ResolveClasses(CorpusSplit split, FineTuningOptions options)
+    {
+        var present = options.Task == ClassificationTask.SingleLabel
+            ? split.Train.Select(s => s.DominantClass!).ToHashSet(StringComparer.Ordinal)
+            : split.Train.SelectMany(s => s.ClassShares.Where(kv => kv.Value >= options.ShareThreshold).Select(kv => kv.Key)).ToHashSet(StringComparer.Ordinal);
+        List<string> classes;
+        if (options.Classes is { Count: > 0 } wanted)
+        {
+            var missing = wanted.Where(c => !present.Contains(c)).ToList();
+            if (missing.Count > 0)
+            {
+                throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidArgument,
+                    $"Class(es) {string.Join(", ", missing.Select(c => $"{c} ({LabelledSample.ClassName(c)})"))} have no training samples in the split: a head cannot learn them. Classes in training: {string.Join(", ", present.Order(StringComparer.Ordinal))}.", missing[0]);
+            }
+
+            classes = wanted.Distinct(StringComparer.Ordinal).ToList();
+        }
+        else
+        {
+            classes = present.Order(StringComparer.Ordinal).ToList();
+        }
+
+        if (classes.Count < 2)
+        {
+            throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidData,
+                $"The training split has {classes.Count} class(es) ({string.Join(", ", classes)}): a classifier needs at least 2. Use another split (a different -Seed or -BlockSize), a coarser -ClcLevel, or more samples.");
+        }
+
+        return classes;
+    }
+
+    private static int CountTraining(IReadOnlyList<LabelledSample> train, string c, FineTuningOptions options) => options.Task == ClassificationTask.SingleLabel
+        ? train.Count(s => s.DominantClass == c)
+        : train.Count(s => s.ClassShares.GetValueOrDefault(c) >= options.ShareThreshold);
+
+    /// <summary>Loss weights from the training split's class counts.</summary>
+    internal static double[] ClassWeights(IReadOnlyList<LabelledSample> train, IReadOnlyList<string> classes, FineTuningOptions options)
+    {
+        var counts = classes.Select(c => (double)CountTraining(train, c, options)).ToArray();
+        var total = options.Task == ClassificationTask.SingleLabel ? counts.Sum() : train.Count;
+        return counts.Select(n => options.Weighting switch
+        {
+            ClassWeighting.None => 1.0,
+            ClassWeighting.SquareRoot => n == 0 ? 0 : Math.Sqrt(total / (classes.Count * n)),
+            _ => n == 0 ? 0 : total / (classes.Count * n),
+        }).ToArray();
+    }
+
+    private static async Task<TorchModel> CreateScratchAsync(CorpusSplit split, SensorInput sensors, FineTuningOptions options, IOperationReporter reporter, CancellationToken cancellationToken)
+    {
+        reporter.Progress(new ProgressUpdate(ProgressActivity, "Fine-tuning", "Computing per-band normalisation statistics of the training split"));
+        var (stats, _, usable) = await BandNormalization.ComputeAsync(new SplitPatchSource(split.Train, sensors), sensors, 512, cancellationToken).ConfigureAwait(false);
+        if (usable < 2)
+        {
+            throw new DeepSentinelException(ErrorIds.SensorDataMissing, ErrorKind.InvalidData, $"A {sensors} classifier needs at least 2 training patches with {sensors} data; {usable} have it.");
+        }
+
+        var (s2, s1) = PretrainingOptions.ChannelsOf(sensors);
+        var config = NativeModelConfig.Create();
+        config.Encoder = (int)options.Encoder;
+        config.Method = (int)PretrainingMethod.SimClr;
+        config.S2Channels = s2;
+        config.S1Channels = s1;
+        config.EmbeddingDim = options.EmbeddingDimension;
+        config.ProjectionDim = 16;
+        config.UNetWidth = 32;
+        config.Device = (int)options.Device;
+        config.Seed = options.Seed;
+        config.LearningRate = options.LearningRate;
+        config.WeightDecay = options.WeightDecay;
+        config.Temperature = 0.2;
+        config.TripletMargin = 1;
+        var model = TorchModel.Create(config);
+        try
+        {
+            model.SetNormalization(stats);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static IReadOnlyList<BandCard> BandsOf(TorchModel encoder, EmbeddingModel? pretrained)
+    {
+        if (pretrained is not null)
+        {
+            return pretrained.Card.Bands;
+        }
+
+        var (mean, std) = encoder.GetNormalization();
+        var names = TrainingPatch.S2BandNames.Take(encoder.Config.S2Channels).Concat(TrainingPatch.S1BandNames.Take(encoder.Config.S1Channels)).ToList();
+        return names.Select((b, i) => new BandCard(b, i < encoder.Config.S2Channels ? "S2" : "S1", mean[i], std[i])).ToList();
+    }
+
+    private static void WriteCard(string folder, ClassifierCard card)
+    {
+        var path = Path.Combine(folder, ClassifierCard.FileName);
+        try
+        {
+            File.WriteAllText(path + ".partial", JsonSerializer.Serialize(card, ModelCard.Json));
+            File.Move(path + ".partial", path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DeepSentinelException(ErrorIds.ModelWriteFailed, ErrorKind.WriteError, $"Cannot write {path}: {ex.Message}", path, ex);
+        }
+    }
+
+    private static void WritePredictions(string folder, IReadOnlyList<ClassPrediction> predictions)
+    {
+        var text = new StringBuilder("sample_id,actual,predicted,confidence\n");
+        foreach (var p in predictions)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{p.SampleId},{p.Actual ?? string.Join(' ', p.ActualLabel ?? [])},{p.Predicted ?? string.Join(' ', p.PredictedLabel ?? [])},{p.Confidence:R}\n");
+        }
+
+        File.WriteAllText(Path.Combine(folder, "test-predictions.csv"), text.ToString(), new UTF8Encoding(false));
+    }
+
+    private static void Validate(FineTuningOptions o)
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, message);
+            }
+        }
+
+        ArgumentException.ThrowIfNullOrEmpty(o.OutputFolder);
+        Require(o.Epochs is >= 1 and <= 100_000, $"Epochs must be 1-100000, got {o.Epochs}.");
+        Require(o.BatchSize is >= 1 and <= 4096, $"BatchSize must be 1-4096, got {o.BatchSize}.");
+        Require(o.ShareThreshold is > 0 and <= 1, $"ShareThreshold must be in (0, 1], got {o.ShareThreshold}.");
+        Require(o.Threads is null or >= 1, $"Threads must be at least 1, got {o.Threads}.");
+    }
+
+    private sealed class SplitPatchSource(IReadOnlyList<LabelledSample> samples, SensorInput sensors) : IPatchSource
+    {
+        public string Description => "the training split";
+
+        public async IAsyncEnumerable<TrainingPatch> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            foreach (var sample in samples)
+            {
+                if (SelectSensors(await sample.Patch.LoadTrainingPatchAsync(cancellationToken).ConfigureAwait(false), sensors) is { } patch)
+                {
+                    yield return patch;
+                }
+            }
+        }
+    }
+}
