@@ -114,4 +114,10 @@ public static class ErrorIds
     public const string ConfirmationUnavailable = "ConfirmationUnavailable";
     /// <summary>Writing a model folder, event file or embedding file failed.</summary>
     public const string ModelWriteFailed = "ModelWriteFailed";
+    /// <summary>A super-resolution window (bounding box or corpus sample) is not inside the scene it is read from.</summary>
+    public const string SuperResolutionWindowOutsideScene = "SuperResolutionWindowOutsideScene";
+    /// <summary>A super-resolution model of one factor (2x: 20 m bands; 6x: 60 m bands) was given where the other is needed, or two of the same.</summary>
+    public const string SuperResolutionFactorMismatch = "SuperResolutionFactorMismatch";
+    /// <summary>A corpus sample does not name the scene bands at their native resolution (deepsentinel:source_assets) that super-resolution reads.</summary>
+    public const string SuperResolutionSourceMissing = "SuperResolutionSourceMissing";
 }

@@ -1,0 +1,110 @@
+using System.Text.Json.Nodes;
+using DeepSentinel.Core.Corpus;
+using DeepSentinel.Core.Errors;
+using DeepSentinel.Core.Raster;
+using DeepSentinel.Core.Sampling;
+using DeepSentinel.Core.Scenes;
+
+namespace DeepSentinel.Core.SuperResolution;
+
+/// <summary>
+/// Where super-resolution reads native-resolution bands: a whole Sentinel-2 scene, or the window
+/// of a corpus sample in the scene it was cut from (its STAC Item's deepsentinel:source_assets).
+/// </summary>
+public sealed class SuperResolutionSource
+{
+    private readonly Func<SceneBandReader> _open;
+
+    private SuperResolutionSource(string name, Func<SceneBandReader> open, PatchGrid? window, PatchSample? sample)
+    {
+        Name = name;
+        _open = open;
+        Window = window;
+        Sample = sample;
+    }
+
+    /// <summary>The scene or sample id.</summary>
+    public string Name { get; }
+
+    /// <summary>The 10 m window to use (a sample's patch, cut to whole 60 m pixels), or null for the whole scene.</summary>
+    public PatchGrid? Window { get; }
+
+    /// <summary>The corpus sample, when the source is one.</summary>
+    public PatchSample? Sample { get; }
+
+    /// <summary>A reader of the bands (the caller disposes it).</summary>
+    public SceneBandReader OpenReader() => _open();
+
+    /// <summary>A Sentinel-2 scene.</summary>
+    public static SuperResolutionSource FromScene(SentinelScene scene)
+    {
+        ArgumentNullException.ThrowIfNull(scene);
+        if (scene.Mission != SentinelMission.S2)
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, $"Scene {scene.Id} is a {scene.Mission} scene; super-resolution takes Sentinel-2 L2A scenes.", scene.Id);
+        }
+
+        return new SuperResolutionSource(scene.Id, () => new SceneBandReader(scene), null, null);
+    }
+
+    /// <summary>
+    /// A corpus sample: its window in the source scene's bands, as its STAC Item names them.
+    /// </summary>
+    /// <exception cref="DeepSentinelException"><see cref="ErrorIds.SuperResolutionSourceMissing"/> when the item names no native-resolution sources for the bands needed.</exception>
+    public static SuperResolutionSource FromSample(PatchSample sample, IEnumerable<string> bands)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        var sources = ReadSourceAssets(sample);
+        var missing = bands.Where(b => !sources.ContainsKey(b)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new DeepSentinelException(ErrorIds.SuperResolutionSourceMissing, ErrorKind.InvalidData,
+                $"Sample {sample.Id} does not name the native-resolution scene bands {string.Join(", ", missing)} (deepsentinel:source_assets in its STAC Item); its s2 COG holds the coarse bands already resampled to 10 m, which cannot be super-resolved. Rebuild the corpus with New-PatchSample, or train and apply on the scenes (Get-SentinelScene).", sample.Id);
+        }
+
+        var t = sample.GeoTransform;
+        var window = new PatchGrid(sample.Epsg, t[0], t[3], 10, sample.Width / 6 * 6, sample.Height / 6 * 6);
+        var offset = sample.S2Datetime >= S2Radiometry.BaselineFourStart ? S2Radiometry.BaselineFourOffset : 0;
+        return new SuperResolutionSource(sample.Id, () => new SceneBandReader(sample.S2SceneId, b => sources.GetValueOrDefault(b), _ => offset, sample.Epsg), window, sample);
+    }
+
+    private static Dictionary<string, string> ReadSourceAssets(PatchSample sample)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!sample.Assets.ContainsKey(PatchSample.AssetKeys.Item) || sample.Corpus.Contains("://", StringComparison.Ordinal))
+        {
+            if (sample.Corpus.Contains("://", StringComparison.Ordinal))
+            {
+                throw new DeepSentinelException(ErrorIds.SuperResolutionSourceMissing, ErrorKind.InvalidArgument,
+                    $"Sample {sample.Id} is in a remote corpus ({sample.Corpus}); super-resolution reads local corpora. Copy it first (Copy-Corpus).", sample.Id);
+            }
+
+            return result;
+        }
+
+        var itemPath = sample.AssetLocation(PatchSample.AssetKeys.Item);
+        JsonNode? item;
+        try
+        {
+            item = JsonNode.Parse(File.ReadAllText(itemPath));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            throw new DeepSentinelException(ErrorIds.CorpusEntryInvalid, ErrorKind.InvalidData, $"The STAC Item {itemPath} of sample {sample.Id} is unreadable: {ex.Message}", sample.Id, ex);
+        }
+
+        if (item?["properties"]?["deepsentinel:source_assets"] is JsonObject assets)
+        {
+            foreach (var (band, href) in assets)
+            {
+                if (href?.GetValue<string>() is { } text)
+                {
+                    result[band] = text.StartsWith("file://", StringComparison.Ordinal) ? new Uri(text).LocalPath
+                        : text.StartsWith("http", StringComparison.OrdinalIgnoreCase) ? "/vsicurl/" + text : text;
+                }
+            }
+        }
+
+        return result;
+    }
+}
