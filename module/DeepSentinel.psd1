@@ -20,6 +20,10 @@
         'Start-Pretraining'
         'Get-Embedding'
         'Import-EmbeddingModel'
+        # Super-resolution (issue 15)
+        'Start-SuperResolutionTraining'
+        'Invoke-SuperResolution'
+        'Measure-SuperResolution'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
@@ -29,6 +33,7 @@
             Tags         = @('Sentinel', 'Sentinel-1', 'Sentinel-2', 'STAC', 'RemoteSensing', 'EarthObservation', 'MachineLearning')
             ReleaseNotes = @'
 0.1.0: tested in real PowerShell (pwsh 7.6, Pester). Get-SentinelScene (STAC search: Planetary Computer, Earth Search, Copernicus Data Space, any STAC API, static catalogs); New-PatchSample / Get-PatchSample (matched Sentinel-1 + Sentinel-2 patch corpora, resumable, sharded); Add-CorineLabel / Add-OsmLabel; Copy-Corpus (local, Azure Blob Storage, Google Cloud Storage); Start-Pretraining / Get-Embedding / Import-EmbeddingModel (self-supervised encoders on libtorch); New-DemoCatalog (offline demo data with CLC and OSM label sources). Full help: Get-Help <cmdlet> -Full, about_DeepSentinel.
+Super-resolution (issue 15): Start-SuperResolutionTraining (DSen2/VDSen2 on the native engine, trained without labels by Wald's protocol on your own scenes or corpus), Invoke-SuperResolution (a 10 m COG of all 12 bands of a scene window, tiled without seams), Measure-SuperResolution (RMSE, SRE, SAM at reduced scale against bilinear and bicubic, with a quicklook).
 '@
         }
     }

@@ -18,6 +18,9 @@ public enum SuperResolutionArchitecture
 
     /// <summary>32 residual blocks of 256 features (about 37.8 M parameters): VDSen2, the deep variant.</summary>
     VDSen2 = 1,
+
+    /// <summary>Blocks and features of your choice (e.g. a small network for quick experiments and tests).</summary>
+    Custom = 2,
 }
 
 /// <summary>

@@ -24,7 +24,17 @@ public enum UpsamplingMethod
 /// <param name="Sre">Signal-to-reconstruction error in dB, 10 log10(mean(truth)^2 / MSE); higher is better; over all bands, the mean of the bands'.</param>
 /// <param name="Sam">Spectral angle in degrees between the estimated and true spectra of the recovered bands, averaged over pixels; the same for every row of a method.</param>
 /// <param name="Pixels">Pixels compared (nodata in the truth is left out).</param>
-public sealed record SuperResolutionMetric(UpsamplingMethod Method, string Band, double Rmse, double Sre, double Sam, long Pixels);
+public sealed record SuperResolutionMetric(UpsamplingMethod Method, string Band, double Rmse, double Sre, double Sam, long Pixels)
+{
+    /// <summary>The scene or sample evaluated.</summary>
+    public string Source { get; init; } = string.Empty;
+
+    /// <summary>The factor evaluated (2: 20 m bands from 40 m; 6: 60 m bands from 360 m).</summary>
+    public int Factor { get; init; }
+
+    /// <summary>RMSE relative to bicubic's for the same band (below 1: better than bicubic); null for bicubic itself until set.</summary>
+    public double? RmseVsBicubic { get; init; }
+}
 
 /// <summary>RMSE, SRE and SAM as Lanaras et al. (2018) define them.</summary>
 public static class SuperResolutionMetrics

@@ -54,9 +54,8 @@ internal sealed unsafe class SuperResolutionNetwork : IDisposable
 
     private long Id => _handle.IsClosed ? throw new DeepSentinelException(ErrorIds.ModelHandleInvalid, ErrorKind.InvalidArgument, "The super-resolution model was disposed.") : (long)_handle.DangerousGetHandle();
 
-    public static SuperResolutionNetwork Create(SuperResolutionFactor factor, SuperResolutionArchitecture architecture, long seed, double learningRate, double inputScale, TrainingDevice device)
+    public static SuperResolutionNetwork Create(SuperResolutionFactor factor, int blocks, int features, long seed, double learningRate, double inputScale, TrainingDevice device)
     {
-        var (blocks, features) = SuperResolutionBands.Shape(architecture);
         var config = NativeSrConfig.Create();
         config.Factor = (int)factor;
         config.Blocks = blocks;

@@ -19,6 +19,24 @@ public sealed record SuperResolutionTrainingOptions
     /// <summary>DSen2 (6 x 128) or VDSen2 (32 x 256).</summary>
     public SuperResolutionArchitecture Architecture { get; init; } = SuperResolutionArchitecture.DSen2;
 
+    /// <summary>Residual blocks, overriding the architecture's (the architecture becomes Custom).</summary>
+    public int? ResidualBlocks { get; init; }
+
+    /// <summary>Features per convolution, overriding the architecture's (the architecture becomes Custom).</summary>
+    public int? Features { get; init; }
+
+    /// <summary>The architecture, blocks and features in use.</summary>
+    public (SuperResolutionArchitecture Architecture, int Blocks, int Features) Network
+    {
+        get
+        {
+            var (blocks, features) = SuperResolutionBands.Shape(Architecture);
+            return ResidualBlocks is null && Features is null
+                ? (Architecture, blocks, features)
+                : (SuperResolutionArchitecture.Custom, ResidualBlocks ?? blocks, Features ?? features);
+        }
+    }
+
     /// <summary>Total optimisation steps of the folder (a resumed run goes on to this many).</summary>
     public int Steps { get; init; } = 1000;
 
@@ -103,6 +121,7 @@ public sealed class SuperResolutionTrainingService(TimeProvider? time = null)
 
         ArgumentException.ThrowIfNullOrEmpty(o.OutputFolder);
         Require(Enum.IsDefined(o.Factor), $"Factor must be 2 or 6, got {(int)o.Factor}.");
+        Require(o.ResidualBlocks is null or (>= 1 and <= 128) && o.Features is null or (>= 4 and <= 1024), "ResidualBlocks must be 1-128 and Features 4-1024.");
         Require(o.Steps >= 1, $"Steps must be at least 1, got {o.Steps}.");
         Require(o.BatchSize is >= 1 and <= 1024, $"BatchSize must be 1-1024, got {o.BatchSize}.");
         Require(o.EffectivePatchSize is >= 12 and <= 1024 && o.EffectivePatchSize % 6 == 0, $"PatchSize must be a multiple of 6 from 12 to 1024, got {o.EffectivePatchSize}.");
@@ -172,13 +191,13 @@ public sealed class SuperResolutionTrainingService(TimeProvider? time = null)
                 $"{folder.Path} already holds a model: add -Resume to continue training it, or choose another folder.", folder.Path);
         }
 
-        var network = SuperResolutionNetwork.Create(options.Factor, options.Architecture, options.Seed, options.LearningRate, options.InputScale, options.Device);
-        var (blocks, features) = SuperResolutionBands.Shape(options.Architecture);
+        var (architecture, blocks, features) = options.Network;
+        var network = SuperResolutionNetwork.Create(options.Factor, blocks, features, options.Seed, options.LearningRate, options.InputScale, options.Device);
         var now = _time.GetUtcNow();
         var card = new SuperResolutionCard
         {
             Factor = options.Factor,
-            Architecture = options.Architecture,
+            Architecture = architecture,
             Blocks = blocks,
             Features = features,
             InputScale = options.InputScale,
@@ -209,7 +228,7 @@ public sealed class SuperResolutionTrainingService(TimeProvider? time = null)
             reporter.Warning($"The optimizer state {optimizer} is missing: resuming with fresh Adam moments.");
         }
 
-        if (model.Factor != options.Factor || model.Architecture != options.Architecture)
+        if (model.Factor != options.Factor || model.Architecture != options.Network.Architecture)
         {
             reporter.Warning($"{folder.Path} holds a {(int)model.Factor}x {model.Architecture} model; it is resumed as it is and -Factor/-Architecture are ignored.");
         }
