@@ -20,6 +20,14 @@ public sealed class SuperResolutionModelTransformationAttribute : ArgumentTransf
         };
 
         var data = inputData is PSObject wrapper ? wrapper.BaseObject : inputData;
-        return data is object[] array ? array.Select(One).ToArray() : One(data);
+        try
+        {
+            return data is object[] array ? array.Select(One).ToArray() : One(data);
+        }
+        catch (Core.Errors.DeepSentinelException ex)
+        {
+            // Said while the parameter binds: the reason (no model card, a damaged one) is kept.
+            throw new ArgumentTransformationMetadataException($"{ex.ErrorId}: {ex.Message}", ex);
+        }
     }
 }
