@@ -207,16 +207,22 @@ public sealed class SuperResolutionService
         var withCoarse = models.Any(m => m.Factor == SuperResolutionFactor.X6);
         using var reader = source.OpenReader();
         reader.RequireBands(PatchExtractor.S2Bands);
-        var window = options.BoundingBox is { } box ? reader.WindowFor(box) : source.Window ?? reader.SceneGrid();
+        var window = options.BoundingBox is { } box ? reader.WindowFor(box) : source.OutputWindow ?? reader.SceneGrid();
         var scene = reader.SceneGrid();
 
         // Context around the window from the scene itself, so that windows side by side join
-        // without seams; clipped to the scene.
+        // without seams; clipped to the scene. The read is on the 60 m grid (a 256 px sample is
+        // read as 258 px and cut).
         var context = models.Max(m => SuperResolutionBands.ContextPixels(m.Card.Blocks, m.Factor));
         var left = Math.Max(scene.OriginX, window.OriginX - (context * 10));
         var top = Math.Min(scene.OriginY, window.OriginY + (context * 10));
-        var right = Math.Min(scene.MaxX, window.MaxX + (context * 10));
-        var bottom = Math.Max(scene.MinY, window.MinY - (context * 10));
+        var right = Math.Min(scene.MaxX, window.OriginX + (Math.Ceiling(window.Width / 6.0) * 60) + (context * 10));
+        var bottom = Math.Max(scene.MinY, window.OriginY - (Math.Ceiling(window.Height / 6.0) * 60) - (context * 10));
+        if (right < window.MaxX - 1e-6 || bottom > window.MinY + 1e-6 || left > window.OriginX + 1e-6 || top < window.OriginY - 1e-6)
+        {
+            throw new DeepSentinelException(ErrorIds.SuperResolutionWindowOutsideScene, ErrorKind.InvalidArgument,
+                $"The window of {source.Name} ({window}) is not inside its scene's whole 60 m pixels ({scene}).", source.Name);
+        }
         var padded = window with { OriginX = left, OriginY = top, Width = (int)Math.Round((right - left) / 10), Height = (int)Math.Round((top - bottom) / 10) };
         var dx = (int)Math.Round((window.OriginX - left) / 10);
         var dy = (int)Math.Round((top - window.OriginY) / 10);
@@ -291,7 +297,11 @@ public sealed class SuperResolutionService
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(outFile)!);
-        WriteAtomically(outFile, temp => RasterWriter.WriteCog(temp, window.Epsg, window.GeoTransform, window.Width, window.Height, bands, 0, metadata, CogLayout.Scene));
+        WriteAtomically(outFile, temp => RasterWriter.WriteCog(temp, window.Epsg, window.GeoTransform, window.Width, window.Height, bands, 0, metadata, source.Sample is null ? CogLayout.Scene : CogLayout.Patch));
+        if (source.ItemPath is { } item)
+        {
+            SuperResolvedItem.Update(item, outFile, models, methods);
+        }
         reporter.Progress(new ProgressUpdate(17, "Super-resolving", "Done", Completed: true));
         // Pixels the networks ran over (each model passes over the padded window once).
         var megapixels = (double)image.Width * image.Height * models.Count / 1e6;

@@ -15,13 +15,20 @@ public sealed class SuperResolutionSource
 {
     private readonly Func<SceneBandReader> _open;
 
-    private SuperResolutionSource(string name, Func<SceneBandReader> open, PatchGrid? window, PatchSample? sample)
+    private SuperResolutionSource(string name, Func<SceneBandReader> open, PatchGrid? window, PatchSample? sample, PatchGrid? output = null)
     {
         Name = name;
         _open = open;
         Window = window;
         Sample = sample;
+        OutputWindow = output ?? window;
     }
+
+    /// <summary>The window a super-resolved image covers: a sample's whole patch (which need not be whole 60 m pixels), else <see cref="Window"/>.</summary>
+    public PatchGrid? OutputWindow { get; }
+
+    /// <summary>The sample's STAC Item file (local corpora), or null.</summary>
+    public string? ItemPath => Sample is { } s && s.Assets.ContainsKey(PatchSample.AssetKeys.Item) ? s.AssetLocation(PatchSample.AssetKeys.Item) : null;
 
     /// <summary>The scene or sample id.</summary>
     public string Name { get; }
@@ -64,8 +71,9 @@ public sealed class SuperResolutionSource
 
         var t = sample.GeoTransform;
         var window = new PatchGrid(sample.Epsg, t[0], t[3], 10, sample.Width / 6 * 6, sample.Height / 6 * 6);
+        var patch = window with { Width = sample.Width, Height = sample.Height };
         var offset = sample.S2Datetime >= S2Radiometry.BaselineFourStart ? S2Radiometry.BaselineFourOffset : 0;
-        return new SuperResolutionSource(sample.Id, () => new SceneBandReader(sample.S2SceneId, b => sources.GetValueOrDefault(b), _ => offset, sample.Epsg), window, sample);
+        return new SuperResolutionSource(sample.Id, () => new SceneBandReader(sample.S2SceneId, b => sources.GetValueOrDefault(b), _ => offset, sample.Epsg), window, sample, patch);
     }
 
     private static Dictionary<string, string> ReadSourceAssets(PatchSample sample)
