@@ -33,6 +33,9 @@ public sealed class SuperResolutionSource
     /// <summary>The scene or sample id.</summary>
     public string Name { get; }
 
+    /// <summary>The scene whose bands are read: samples of one scene share a reader (and its open datasets).</summary>
+    public string SceneId => Sample?.S2SceneId ?? Name;
+
     /// <summary>The 10 m window to use (a sample's patch, cut to whole 60 m pixels), or null for the whole scene.</summary>
     public PatchGrid? Window { get; }
 

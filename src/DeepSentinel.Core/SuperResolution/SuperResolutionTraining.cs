@@ -137,6 +137,7 @@ public sealed class SuperResolutionTrainingService(TimeProvider? time = null)
         var folder = new ModelFolder(options.OutputFolder);
         var cardPath = Path.Combine(folder.Path, SuperResolutionCard.FileName);
         var readers = new Dictionary<SuperResolutionSource, SceneBandReader>();
+        var byScene = new Dictionary<string, SceneBandReader>(StringComparer.Ordinal);
         try
         {
             // Everything is checked before the folder is touched: bands, windows, sizes.
@@ -144,7 +145,12 @@ public sealed class SuperResolutionTrainingService(TimeProvider? time = null)
             var crop = options.EffectivePatchSize * (int)options.Factor;
             foreach (var source in sources)
             {
-                var reader = source.OpenReader();
+                if (!byScene.TryGetValue(source.SceneId, out var reader))
+                {
+                    reader = source.OpenReader();
+                    byScene[source.SceneId] = reader;
+                }
+
                 readers[source] = reader;
                 reader.RequireBands(SuperResolutionBands.Inputs(options.Factor));
                 var window = source.Window ?? reader.SceneGrid();
@@ -176,7 +182,7 @@ public sealed class SuperResolutionTrainingService(TimeProvider? time = null)
         }
         finally
         {
-            foreach (var reader in readers.Values)
+            foreach (var reader in byScene.Values)
             {
                 reader.Dispose();
             }
