@@ -20,7 +20,6 @@
         'Start-Pretraining'
         'Get-Embedding'
         'Import-EmbeddingModel'
-        # Super-resolution (issue 15)
         'Start-SuperResolutionTraining'
         'Invoke-SuperResolution'
         'Measure-SuperResolution'
