@@ -1,5 +1,8 @@
 # Driven by run.sh; prints one JSON line per measurement and a summary.
-param([string] $Work, [int] $Threads, [int] $Steps2, [int] $Steps6, [int] $Rounds = 2)
+param([string] $Work, [int] $Threads, [int] $Steps2, [int] $Steps6, [int] $Rounds = 2,
+    # Memory: only the module's inference over a window and over the whole scene, each in a child
+    # pwsh of its own (so its peak is the inference's, not the training's), on the models in $Work.
+    [switch] $MemoryOnly)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 Import-Module (Join-Path $PSScriptRoot '..' '..' 'out' 'DeepSentinel')
@@ -13,6 +16,19 @@ $test = $tiles[1].Group | Sort-Object CloudCover | Select-Object -First 1
 "test:  $($test.Id) (cloud $($test.CloudCover) %)"
 
 $models = @{}
+$module = Join-Path $PSScriptRoot '..' '..' 'out' 'DeepSentinel'
+function Measure-InChild([string] $Box, [string] $Name) {
+    $code = "`$ProgressPreference = 'SilentlyContinue'; Import-Module '$module'; `$s = Get-SentinelScene -Catalog '$($demo.CatalogPath)' -Mission S2 | Where-Object Id -eq '$($test.Id)'; " +
+        "`$r = `$s | Invoke-SuperResolution '$(Join-Path $Work 'dsen2-2x')' $Box -OutFile '$(Join-Path $Work "$Name.tif")' -IntraOpThreads $Threads -Force; " +
+        "[ordered]@{ kind = 'memory'; window = ""`$(`$r.Width)x`$(`$r.Height)""; seconds = [math]::Round(`$r.Seconds, 2); mp_per_s = [math]::Round(`$r.MegapixelsPerSecond, 4); peak_mb = [math]::Round([Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64 / 1MB) } | ConvertTo-Json -Compress"
+    & pwsh -NoProfile -NonInteractive -Command $code
+}
+if ($MemoryOnly) {
+    $b = $test.BoundingBox
+    Measure-InChild "-BoundingBox $($b.West + 0.02), $($b.South + 0.02), $($b.West + 0.094), $($b.South + 0.069)" 'memory-window'
+    Measure-InChild '' 'memory-whole'
+    return
+}
 foreach ($f in @(@{ Factor = 2; Steps = $Steps2 }, @{ Factor = 6; Steps = $Steps6 })) {
     $clock = [Diagnostics.Stopwatch]::StartNew()
     $m = $train | Start-SuperResolutionTraining (Join-Path $Work "dsen2-$($f.Factor)x") -Factor $f.Factor -Steps $f.Steps -BatchSize 4 -PatchSize 48 -IntraOpThreads $Threads -CheckpointInterval 100000
@@ -37,6 +53,7 @@ for ($round = 1; $round -le $Rounds; $round++) {
     # The same tiles (the module's plan: 384 px cores, 18 px context) over the same padded window.
     & /usr/bin/python3 $python $models[2].CheckpointPath $folder $file $Threads 384 18
 }
-$whole = $test | Invoke-SuperResolution $models[2] -OutFile (Join-Path $Work 'sr-whole.tif') -IntraOpThreads $Threads -Force
-$peak = [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64
-[ordered]@{ kind = 'infer'; side = 'module'; round = 'whole'; window = "$($whole.Width)x$($whole.Height)"; seconds = [math]::Round($whole.Seconds, 2); mp_per_s = [math]::Round($whole.MegapixelsPerSecond, 4); peak_mb = [math]::Round($peak / 1MB) } | ConvertTo-Json -Compress
+# Peak memory of inference alone, over a window and over the whole scene (one child pwsh each).
+$b = $test.BoundingBox
+Measure-InChild "-BoundingBox $($b.West + 0.02), $($b.South + 0.02), $($b.West + 0.094), $($b.South + 0.069)" 'memory-window'
+Measure-InChild '' 'memory-whole'

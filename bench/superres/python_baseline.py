@@ -7,7 +7,7 @@ Reads the 10 m and 20 m bands of the window the module wrote (plus its context, 
 scene) with rasterio, times the forward passes only (reading excluded, as the module's Seconds),
 checks the result against the module's file, and prints one JSON line.
 """
-import json, resource, sys, time
+import json, sys, time
 import numpy as np, rasterio, torch, torch.nn.functional as F
 from rasterio.windows import Window
 
@@ -51,5 +51,6 @@ mine = result[:, y0 - T:y0 - T + H, x0 - L:x0 - L + W].numpy()
 theirs = out.read([5, 6, 7, 9, 11, 12]).astype("float64")
 valid = theirs[0] > 0
 diff = float(np.abs(np.clip(np.rint(mine), 1, 65535)[:, valid] - theirs[:, valid]).max())
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process's own peak (ru_maxrss would include the parent's peak from before exec).
+peak_mb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
 print(json.dumps({"kind": "infer", "side": "python", "window": f"{W}x{H}", "seconds": round(seconds, 2), "mp_per_s": round(w * h / 1e6 / seconds, 4), "peak_mb": round(peak_mb), "max_dn_difference_vs_module": diff}))

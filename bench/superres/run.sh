@@ -7,6 +7,7 @@
 # peak memory over a window and over the whole scene.
 #
 #   bench/superres/run.sh [threads] [steps-2x] [steps-6x]     (defaults: all cores, 80, 80)
+#   WORK=<folder of a previous run> MEMORY_ONLY=1 bench/superres/run.sh [threads]   (peak memory only)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 THREADS=${1:-$(nproc)}
@@ -16,5 +17,5 @@ WORK=${WORK:-$(mktemp -d)}
 export PATH="$PATH:${DOTNET_CLI_HOME:-$HOME}/.dotnet/tools"
 [[ -d out/DeepSentinel ]] || ./build.sh
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-pwsh -NoProfile -NonInteractive -File bench/superres/bench.ps1 -Work "$WORK" -Threads "$THREADS" -Steps2 "$STEPS2" -Steps6 "$STEPS6" -Rounds "${ROUNDS:-2}"
+pwsh -NoProfile -NonInteractive -File bench/superres/bench.ps1 -Work "$WORK" -Threads "$THREADS" -Steps2 "$STEPS2" -Steps6 "$STEPS6" -Rounds "${ROUNDS:-2}" ${MEMORY_ONLY:+-MemoryOnly}
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
