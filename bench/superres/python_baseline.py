@@ -42,8 +42,10 @@ with torch.no_grad():
     for ty in range(0, h, tile):
         for tx in range(0, w, tile):
             cw, ch = min(tile, w - tx), min(tile, h - ty)
-            ix, iy = max(0, tx - context), max(0, ty - context)
-            ix2, iy2 = min(w, tx + cw + context), min(h, ty + ch + context)
+            # The module's plan: every input window one shape, edge tiles shifted inwards.
+            iw, ih = min(w, tile + 2 * context), min(h, tile + 2 * context)
+            ix, iy = min(max(0, tx - context), w - iw), min(max(0, ty - context), h - ih)
+            ix2, iy2 = ix + iw, iy + ih
             y = forward(fine[..., iy:iy2, ix:ix2], mid[..., iy // 2:iy2 // 2, ix // 2:ix2 // 2])[0]
             result[:, ty:ty + ch, tx:tx + cw] = y[:, ty - iy:ty - iy + ch, tx - ix:tx - ix + cw]
 seconds = time.perf_counter() - start

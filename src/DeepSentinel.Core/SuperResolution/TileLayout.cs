@@ -4,7 +4,7 @@ namespace DeepSentinel.Core.SuperResolution;
 /// One tile of tiled inference: the input window (the core plus context, clipped to the image)
 /// and the core it contributes. Cores tile the image exactly; context on each side is at least the
 /// network's receptive field, so each output pixel is computed as if from the whole image and no
-/// seam can show.
+/// seam can show. All input windows of a plan have one shape.
 /// </summary>
 /// <param name="InX">Input window left, in 10 m pixels of the image.</param>
 /// <param name="InY">Input window top.</param>
@@ -32,17 +32,20 @@ public static class TileLayout
         }
 
         var tiles = new List<InferenceTile>();
+        var inWidth = Math.Min(width, tileSize + (2 * context));
+        var inHeight = Math.Min(height, tileSize + (2 * context));
         for (var y = 0; y < height; y += tileSize)
         {
             var ch = Math.Min(tileSize, height - y);
             for (var x = 0; x < width; x += tileSize)
             {
                 var cw = Math.Min(tileSize, width - x);
-                var ix = Math.Max(0, x - context);
-                var iy = Math.Max(0, y - context);
-                var ix2 = Math.Min(width, x + cw + context);
-                var iy2 = Math.Min(height, y + ch + context);
-                tiles.Add(new InferenceTile(ix, iy, ix2 - ix, iy2 - iy, x, y, cw, ch));
+                // Every input window has the same shape (edge tiles are shifted inwards, taking
+                // more context on one side), so the engine reuses the same buffers for every
+                // tile and memory does not grow with the image.
+                var ix = Math.Min(Math.Max(0, x - context), width - inWidth);
+                var iy = Math.Min(Math.Max(0, y - context), height - inHeight);
+                tiles.Add(new InferenceTile(ix, iy, inWidth, inHeight, x, y, cw, ch));
             }
         }
 

@@ -89,12 +89,18 @@ public sealed class SuperResolutionMathTests
     public void Tile_cores_cover_the_image_once_and_carry_their_context(int width, int height, int tile, int context)
     {
         var cover = new int[width * height];
-        foreach (var t in TileLayout.Plan(width, height, tile, context))
+        var plan = TileLayout.Plan(width, height, tile, context);
+        Assert.Single(plan.Select(t => (t.InWidth, t.InHeight)).Distinct());
+        foreach (var t in plan)
         {
             Assert.True(t.InX >= 0 && t.InY >= 0 && t.InX + t.InWidth <= width && t.InY + t.InHeight <= height);
-            Assert.True(t.CoreX - t.InX == Math.Min(context, t.CoreX));
-            Assert.True(t.InX + t.InWidth - (t.CoreX + t.CoreWidth) == Math.Min(context, width - (t.CoreX + t.CoreWidth)));
+            // At least the context on every side, or up to the image's edge.
+            Assert.True(t.CoreX - t.InX >= Math.Min(context, t.CoreX));
+            Assert.True(t.CoreY - t.InY >= Math.Min(context, t.CoreY));
+            Assert.True(t.InX + t.InWidth - (t.CoreX + t.CoreWidth) >= Math.Min(context, width - (t.CoreX + t.CoreWidth)));
+            Assert.True(t.InY + t.InHeight - (t.CoreY + t.CoreHeight) >= Math.Min(context, height - (t.CoreY + t.CoreHeight)));
             Assert.Equal(0, t.InX % 6);
+            Assert.Equal(0, t.InY % 6);
             Assert.Equal(0, t.InWidth % 6);
             for (var y = t.CoreY; y < t.CoreY + t.CoreHeight; y++)
             {
