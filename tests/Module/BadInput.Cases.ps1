@@ -79,6 +79,11 @@ $bbox = '-Catalog $catalog -BoundingBox'
     @{ N = 'patch end before start'; S = 'New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-20 -End 2019-08-01 -Count 2'; Id = 'EndBeforeStart'; NoWrite = 'p/samples' }
     @{ N = 'patch start missing'; S = 'New-PatchSample ./p -Catalog $fx.Demo -End 2019-08-01 -Count 2'; Id = 'MissingMandatoryParameter|ParameterBindingFailed'; NoWrite = 'p' }
     @{ N = 'patch max cloud 200'; S = 'New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -MaxCloudCover 200'; Id = 'ParameterArgumentValidationError'; NoWrite = 'p' }
+    @{ N = 'patch shard from an unset environment'; S = 'Remove-Item Env:JOB_COMPLETION_INDEX -ErrorAction SilentlyContinue; New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -Count 2 -ShardFromEnvironment -ShardCount 2'; Id = 'InvalidParameterValue'; NoWrite = 'p' }
+    @{ N = 'patch shard index beyond the count'; S = '$env:JOB_COMPLETION_INDEX = 4; New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -Count 2 -ShardFromEnvironment -ShardCount 2'; Id = 'InvalidParameterValue'; NoWrite = 'p' }
+    @{ N = 'patch shard from the environment without a count'; S = '$env:JOB_COMPLETION_INDEX = 0; Remove-Item Env:DEEPSENTINEL_SHARD_COUNT -ErrorAction SilentlyContinue; New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -Count 2 -ShardFromEnvironment'; Id = 'InvalidParameterValue'; NoWrite = 'p' }
+    @{ N = 'corpus table of no corpus'; S = 'Update-CorpusTable ./none'; Id = 'CorpusNotFound'; NoWrite = 'none' }
+    @{ N = 'corpus table, index line damaged'; Copy = 'corpus'; S = "Add-Content ./corpus/index/part-0000-of-0001.ndjson '{not json'; Update-CorpusTable ./corpus"; Id = 'CorpusEntryInvalid'; Item = $true; Out = 1 }
     @{ N = 'patch max patch cloud -1'; S = 'New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -MaxPatchCloud -1'; Id = 'ParameterArgumentValidationError'; NoWrite = 'p' }
     @{ N = 'patch max nodata 101'; S = 'New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -MaxNoData 101'; Id = 'ParameterArgumentValidationError'; NoWrite = 'p' }
     @{ N = 'patch days apart 61'; S = 'New-PatchSample ./p -Catalog $fx.Demo -Start 2019-08-01 -End 2019-08-20 -MaxDaysApart 61'; Id = 'ParameterArgumentValidationError'; NoWrite = 'p' }
@@ -135,12 +140,12 @@ $bbox = '-Catalog $catalog -BoundingBox'
     @{ N = 'clc a sample whose item is garbage'; Copy = 'corpus'; S = '$s = Get-PatchSample ./corpus; Set-Content ./corpus/samples/ds00000008_31UDQ_20190801/item.json x; $s | Add-CorineLabel $fx.Clc -Force'; Id = 'CorpusEntryInvalid'; Item = $true; Out = 15 }
     @{ N = 'clc a sample whose folder is gone'; Copy = 'corpus'; S = '$s = Get-PatchSample ./corpus; Remove-Item -Recurse ./corpus/samples/ds00000008_31UDQ_20190801; $s | Add-CorineLabel $fx.Clc -Force'; Id = 'StorageObjectNotFound|CorpusEntryInvalid'; Item = $true; Out = 15 }
     @{ N = 'clc a sample with a broken grid'; Copy = 'corpus'; S = '$s = Get-PatchSample ./corpus -First 3; $s[0].GeoTransform[1] = -5; $s | Add-CorineLabel $fx.Clc -Force'; Id = 'CorpusEntryInvalid'; Item = $true; Out = 2 }
-    # --- Add-OsmLabel ---
+    # --- Add-OsmLabel --- (-Force where the source must be read: a rerun that skips every labelled sample never reads the extract)
     @{ N = 'osm source missing'; S = 'Add-OsmLabel -Corpus $fx.Corpus -Path ./none.osm.pbf'; Id = 'LabelSourceUnreadable' }
-    @{ N = 'osm source garbage pbf'; S = "Set-Content ./x.osm.pbf 'garbage garbage'; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.osm.pbf"; Id = 'LabelSourceUnreadable' }
-    @{ N = 'osm source garbage xml'; S = "Set-Content ./x.osm '<osm><node id='; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.osm"; Id = 'LabelSourceUnreadable' }
-    @{ N = 'osm source empty file'; S = "New-Item ./x.osm | Out-Null; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.osm"; Id = 'LabelSourceUnreadable' }
-    @{ N = 'osm source garbage GeoJSON'; S = "Set-Content ./x.geojson '{""type"": '; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.geojson"; Id = 'LabelSourceUnreadable' }
+    @{ N = 'osm source garbage pbf'; S = "Set-Content ./x.osm.pbf 'garbage garbage'; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.osm.pbf -Force"; Id = 'LabelSourceUnreadable' }
+    @{ N = 'osm source garbage xml'; S = "Set-Content ./x.osm '<osm><node id='; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.osm -Force"; Id = 'LabelSourceUnreadable' }
+    @{ N = 'osm source empty file'; S = "New-Item ./x.osm | Out-Null; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.osm -Force"; Id = 'LabelSourceUnreadable' }
+    @{ N = 'osm source garbage GeoJSON'; S = "Set-Content ./x.geojson '{""type"": '; Add-OsmLabel -Corpus `$fx.Corpus -Path ./x.geojson -Force"; Id = 'LabelSourceUnreadable' }
     @{ N = 'osm class map missing'; S = 'Add-OsmLabel -Corpus $fx.Corpus -Path $fx.Osm -ClassMap ./none.json'; Id = 'LabelClassMapInvalid|LabelSourceUnreadable' }
     @{ N = 'osm class map garbage'; S = "Set-Content ./m.json 'x'; Add-OsmLabel -Corpus `$fx.Corpus -Path `$fx.Osm -ClassMap ./m.json"; Id = 'LabelClassMapInvalid' }
     @{ N = 'osm class map an object'; S = "Set-Content ./m.json '{""class"": ""a""}'; Add-OsmLabel -Corpus `$fx.Corpus -Path `$fx.Osm -ClassMap ./m.json"; Id = 'LabelClassMapInvalid' }

@@ -133,6 +133,25 @@ Describe 'A corpus build killed with SIGKILL and rerun' {
     }
 }
 
+Describe 'Killed at random moments with 8 workers and rerun' {
+    # The issue's loop, CI-sized (bench/corpus-kill runs more tries): SIGKILL of the whole child
+    # process tree at a random moment of a build with -ThrottleLimit 8 (the last try always in its
+    # last moments), then a rerun; every file of the corpus (hidden ones, the journal, the index,
+    # the Collection) must equal the uninterrupted build's, byte for byte, with nothing extra.
+    It 'gives the uninterrupted corpus every time: same ids, same bytes, nothing extra on disk' {
+        $tries = @(Invoke-KillAndRerun -Catalog $fixture.Demo -Count 8 -ThrottleLimit 8 -Tries 4 -Seed 7 -RandomSeed 20261201)
+        $tries.Count | Should -Be 4
+        @($tries | Where-Object Killed).Count | Should -BeGreaterThan 2 -Because 'most tries must kill a running build'
+        foreach ($t in $tries) {
+            $t.RerunExit | Should -Be 0
+            $t.Different | Should -BeNullOrEmpty -Because "try $($t.Try) (killed after $($t.DelayMs) ms of a $($t.BuildMs) ms build)"
+            $t.Missing | Should -BeNullOrEmpty -Because "try $($t.Try) (killed after $($t.DelayMs) ms)"
+            $t.Extra | Should -BeNullOrEmpty -Because "try $($t.Try) (killed after $($t.DelayMs) ms)"
+        }
+        (Get-PatchSample $tries[-1].Folder).Count | Should -Be 8
+    }
+}
+
 Describe 'A corpus you can trust' {
     BeforeAll {
         # The README's corpus: the demo catalog, 2019-08-01 to 2019-08-20, seed 1.
@@ -196,6 +215,207 @@ Describe 'A corpus you can trust' {
     It 'labelling leaves no .staging-labels folder' {
         Join-Path $fixture.Corpus '.staging-labels' | Should -Not -Exist
         Join-Path $fixture.Corpus '.staging' | Should -Not -Exist
+    }
+}
+
+Describe 'STAC validity' {
+    BeforeAll {
+        # ajv (tests/tools) against the official JSON schemas vendored in tests/schemas: the core
+        # Item/Collection/Catalog schemas and every declared extension's; the script also fails
+        # extension fields used without the extension declared, clockwise exterior rings and
+        # absolute or escaping hrefs inside the corpus.
+        $validator = Join-Path $PSScriptRoot '..' 'tools' 'validate-stac.mjs'
+        function Test-Stac([string[]] $Files, [string] $Root) {
+            $arguments = @($validator) + $(if ($Root) { '-root', $Root } else { @() }) + $Files
+            $out = & node @arguments
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out -join [Environment]::NewLine) }
+        }
+    }
+
+    It 'every Item and the Collection of a labelled corpus validate against the schemas of core and each declared extension' {
+        $files = @(Join-Path $fixture.Corpus 'collection.json') + @(Get-ChildItem (Join-Path $fixture.Corpus 'samples') -Recurse -Filter 'item.json').FullName
+        $files.Count | Should -Be 17
+        $r = Test-Stac $files -Root $fixture.Corpus
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        ($r.Output | ConvertFrom-Json).items | Should -Be 16
+        $item = Get-Content $files[1] -Raw | ConvertFrom-Json
+        $item.stac_extensions | Should -Contain 'https://stac-extensions.github.io/sat/v1.0.0/schema.json'
+        $item.stac_extensions | Should -Contain 'https://stac-extensions.github.io/label/v1.0.1/schema.json'
+        $item.properties.'sar:frequency_band' | Should -Be 'C'
+    }
+
+    It 'the demo catalog validates too' {
+        $r = Test-Stac @(Get-ChildItem $fixture.Demo -Recurse -Filter '*.json').FullName
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+    }
+
+    It 'the validator fails what the issue found: no sar:frequency_band, sat fields undeclared, a clockwise ring' {
+        $folder = New-TestFolder
+        $source = (Get-ChildItem (Join-Path $fixture.Corpus 'samples') -Recurse -Filter 'item.json')[0].FullName
+        $item = Get-Content $source -Raw | ConvertFrom-Json -AsHashtable
+        $item.properties.Remove('sar:frequency_band')
+        $item.stac_extensions = @($item.stac_extensions | Where-Object { $_ -notmatch '/sat/' })
+        $ring = $item.geometry.coordinates[0]
+        [array]::Reverse($ring)
+        $bad = Join-Path $folder 'item.json'
+        $item | ConvertTo-Json -Depth 20 | Set-Content $bad
+        $r = Test-Stac $bad
+        $r.ExitCode | Should -Be 1
+        $r.Output | Should -Match 'sar:frequency_band'
+        $r.Output | Should -Match 'sat fields without declaring'
+        $r.Output | Should -Match 'clockwise'
+    }
+
+    It 'the Collection''s extent and counts are the corpus''s own' {
+        $collection = Get-Content (Join-Path $fixture.Corpus 'collection.json') -Raw | ConvertFrom-Json
+        $items = Get-ChildItem (Join-Path $fixture.Corpus 'samples') -Recurse -Filter 'item.json' | ForEach-Object { Get-Content $_.FullName -Raw | ConvertFrom-Json }
+        $box = $collection.extent.spatial.bbox[0]
+        $box[0] | Should -Be ($items | ForEach-Object { $_.bbox[0] } | Measure-Object -Minimum).Minimum
+        $box[1] | Should -Be ($items | ForEach-Object { $_.bbox[1] } | Measure-Object -Minimum).Minimum
+        $box[2] | Should -Be ($items | ForEach-Object { $_.bbox[2] } | Measure-Object -Maximum).Maximum
+        $box[3] | Should -Be ($items | ForEach-Object { $_.bbox[3] } | Measure-Object -Maximum).Maximum
+        $times = $items | ForEach-Object { [datetime]$_.properties.start_datetime; [datetime]$_.properties.end_datetime } | Sort-Object
+        [datetime]$collection.extent.temporal.interval[0][0] | Should -Be $times[0]
+        [datetime]$collection.extent.temporal.interval[0][1] | Should -Be $times[-1]
+        $collection.summaries.'deepsentinel:samples' | Should -Be @(16)
+        @($collection.links | Where-Object rel -eq 'item').Count | Should -Be 16
+        # Shards: the merged corpus's Collection counts the whole corpus, not the last shard's run.
+        $folder = Join-Path (New-TestFolder) 'corpus'
+        foreach ($shard in 0..1) { New-PatchSample $folder -Catalog $fixture.Demo @window -Seed 1 -Count 6 -Shard $shard -ShardCount 2 -WarningAction SilentlyContinue | Out-Null }
+        (Get-Content (Join-Path $folder 'collection.json') -Raw | ConvertFrom-Json).summaries.'deepsentinel:samples' | Should -Be @(6)
+    }
+}
+
+Describe 'The antimeridian' {
+    # The issue's two places: Chukotka west of 180 (UTM zone 1) and Wrangel Island east of it
+    # (zone 60). Scene footprints and patches that cross 180 degrees are split MultiPolygons with
+    # RFC 7946 bboxes (west > east), checked with OGR; Sentinel-1 patches, warped from a geographic
+    # grid that runs on across 180, equal rasterio's own warp of the source scene.
+    It 'New-DemoCatalog and New-PatchSample work at <Latitude>, <Longitude>' -ForEach @(
+        @{ Latitude = 65.5; Longitude = -179.97 }, @{ Latitude = 71.25; Longitude = 179.95 }) {
+        $folder = New-TestFolder
+        $demo = New-DemoCatalog (Join-Path $folder 'demo') -Latitude $Latitude -Longitude $Longitude -TileSize 600 -Tiles 1
+        $demo.S2Scenes | Should -Be 4
+        $samples = New-PatchSample (Join-Path $folder 'corpus') -Catalog (Join-Path $folder 'demo') @window -Count 6 -Seed 1
+        $samples.Count | Should -Be 6
+        (Get-PatchSample (Join-Path $folder 'corpus')).Id | Should -Be $samples.Id
+        $report = & /usr/bin/python3 (Join-Path $PSScriptRoot 'readers' 'check_antimeridian.py') (Join-Path $folder 'demo') (Join-Path $folder 'corpus')
+        $LASTEXITCODE | Should -Be 0 -Because "$report"
+        $counts = $report | ConvertFrom-Json
+        $counts.samples | Should -Be 6
+        $counts.crossing_scenes | Should -BeGreaterThan 0
+        $counts.crossing_samples | Should -BeGreaterThan 0 -Because 'some patches must cross 180 degrees for the test to mean anything'
+        $files = @(Join-Path $folder 'corpus' 'collection.json') + @(Get-ChildItem (Join-Path $folder 'corpus' 'samples') -Recurse -Filter 'item.json').FullName + @(Get-ChildItem (Join-Path $folder 'demo') -Recurse -Filter '*.json').FullName
+        $out = & node (Join-Path $PSScriptRoot '..' 'tools' 'validate-stac.mjs') @files
+        $LASTEXITCODE | Should -Be 0 -Because "$out"
+        # The corpus's extent is its own, across the antimeridian too.
+        $extent = (Get-Content (Join-Path $folder 'corpus' 'collection.json') -Raw | ConvertFrom-Json).extent.spatial.bbox[0]
+        $extent[0] | Should -BeGreaterThan 179
+        $extent[2] | Should -BeLessThan -179
+    }
+}
+
+Describe 'A corpus reads the same wherever it is copied or moved' {
+    BeforeAll {
+        # Azurite and the GCS emulator on loopback (tests/tools, installed by ./build.sh test).
+        $tools = Join-Path $PSScriptRoot '..' 'tools'
+        function Start-Emulator([string[]] $Arguments, [string] $Pattern) {
+            $info = [Diagnostics.ProcessStartInfo]::new('node')
+            foreach ($a in $Arguments) { $info.ArgumentList.Add($a) }
+            $info.RedirectStandardOutput = $true
+            $info.RedirectStandardInput = $true
+            $info.WorkingDirectory = (New-TestFolder)
+            $process = [Diagnostics.Process]::Start($info)
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ([DateTime]::UtcNow -lt $deadline) {
+                $line = $process.StandardOutput.ReadLine()
+                if ($null -eq $line) { break }
+                if ($line -match $Pattern) { return [pscustomobject]@{ Process = $process; Url = $Matches[1] } }
+            }
+            throw "The emulator ($($Arguments[0])) did not start."
+        }
+        $azurite = Start-Emulator @((Join-Path $tools 'node_modules' 'azurite' 'dist' 'src' 'blob' 'main.js'), '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--silent', '--disableTelemetry', '--skipApiVersionCheck') 'listens on (http://127\.0\.0\.1:\d+)'
+        $gcs = Start-Emulator @((Join-Path $tools 'gcs-emulator.js'), '0', '--exit-with-stdin') 'listening on (http://127\.0\.0\.1:\d+)'
+        $savedEmulatorHost = $env:STORAGE_EMULATOR_HOST
+        $env:STORAGE_EMULATOR_HOST = ([uri]$gcs.Url).Authority
+        # Azurite's public development key.
+        $azureKey = ConvertTo-SecureString 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==' -AsPlainText -Force
+        $model = Import-EmbeddingModel $fixture.Model
+        # What a reader gets from a corpus: every sample's properties but where it lies, and the
+        # embeddings of its patches (the training input, read through the store).
+        function Read-Corpus([string] $Location, [hashtable] $Options = @{}) {
+            $samples = @(Get-PatchSample $Location @Options)
+            $npy = Join-Path (New-TestFolder) 'e.npy'
+            $samples | Get-Embedding -Model $model -OutFile $npy | Out-Null
+            [pscustomobject]@{
+                Samples    = $samples | Select-Object * -ExcludeProperty Corpus, Store | ConvertTo-Json -Depth 6 -Compress
+                Embeddings = (Get-FileHash $npy).Hash
+                Count      = $samples.Count
+            }
+        }
+        $original = Read-Corpus $fixture.Corpus
+    }
+    AfterAll {
+        $env:STORAGE_EMULATOR_HOST = $savedEmulatorHost
+        foreach ($e in $azurite, $gcs) { if ($e -and -not $e.Process.HasExited) { $e.Process.Kill($true) } }
+    }
+
+    It 'no file of the corpus names a path of this machine: Items, the Collection, corpus.json''s hrefs and the index are relative' {
+        $copy = Copy-TestCorpus
+        $files = @(Join-Path $copy 'collection.json') + @(Get-ChildItem (Join-Path $copy 'samples') -Recurse -Filter 'item.json').FullName
+        $out = & node (Join-Path $tools 'validate-stac.mjs') -root $copy @files
+        $LASTEXITCODE | Should -Be 0 -Because "$out"
+        foreach ($f in $files + @(Get-ChildItem (Join-Path $copy 'index') -File).FullName) {
+            Get-Content $f -Raw | Should -Not -Match 'file:|/tmp/' -Because $f
+        }
+    }
+
+    It 'an older corpus (layout 2, absolute local paths in its Items) is still read, and a rerun is refused with a message that says to rebuild' {
+        $copy = Copy-TestCorpus
+        $manifest = Get-Content (Join-Path $copy 'corpus.json') -Raw | ConvertFrom-Json -AsHashtable
+        $manifest.version = 2
+        $manifest | ConvertTo-Json | Set-Content (Join-Path $copy 'corpus.json')
+        foreach ($item in Get-ChildItem (Join-Path $copy 'samples') -Recurse -Filter 'item.json') {
+            $json = Get-Content $item.FullName -Raw | ConvertFrom-Json -AsHashtable
+            $json.properties.'deepsentinel:source_assets'.B04 = "file://$($fixture.Demo)/sentinel-2-l2a/x/B04.tif"
+            $json | ConvertTo-Json -Depth 20 | Set-Content $item.FullName
+        }
+        (Read-Corpus $copy).Samples | Should -Be $original.Samples
+        $e = { New-PatchSample $copy -Catalog $fixture.Demo @window -Seed 1 -Count 17 } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -Be 'CorpusParametersMismatch,DeepSentinel.Cmdlets.Commands.NewPatchSampleCommand'
+        $e.Exception.Message | Should -Match 'older DeepSentinel.*rebuild it into a new folder'
+    }
+
+    It 'moved with mv, it reads back identically (samples and embeddings)' {
+        $copy = Copy-TestCorpus
+        $moved = Join-Path (New-TestFolder) 'moved'
+        & mv $copy $moved
+        $LASTEXITCODE | Should -Be 0
+        $read = Read-Corpus $moved
+        $read.Count | Should -Be 16
+        $read.Samples | Should -Be $original.Samples
+        $read.Embeddings | Should -Be $original.Embeddings
+    }
+
+    It 'copied with Copy-Corpus to Azurite, it reads back identically from there and from a copy back' {
+        $location = "$($azurite.Url)/devstoreaccount1/portable/corpus"
+        Copy-Corpus $fixture.Corpus $location -AzureAccountKey $azureKey | Out-Null
+        $read = Read-Corpus $location @{ AzureAccountKey = $azureKey }
+        $read.Count | Should -Be 16
+        $read.Samples | Should -Be $original.Samples
+        $read.Embeddings | Should -Be $original.Embeddings
+        $back = Join-Path (New-TestFolder) 'back'
+        Copy-Corpus $location $back -AzureAccountKey $azureKey | Out-Null
+        (Read-Corpus $back).Samples | Should -Be $original.Samples
+    }
+
+    It 'copied with Copy-Corpus to the GCS emulator, it reads back identically' {
+        $location = 'gs://portable-{0}/corpus' -f [guid]::NewGuid().ToString('N').Substring(0, 8)
+        Copy-Corpus $fixture.Corpus $location | Out-Null
+        $read = Read-Corpus $location
+        $read.Count | Should -Be 16
+        $read.Samples | Should -Be $original.Samples
+        $read.Embeddings | Should -Be $original.Embeddings
     }
 }
 

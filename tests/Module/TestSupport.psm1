@@ -112,4 +112,92 @@ function Start-TestRunspace([string] $Script) {
     [pscustomobject]@{ PowerShell = $ps; Async = $ps.BeginInvoke() }
 }
 
-Export-ModuleMember -Function Get-ModulePath, Get-PwshPath, Get-TestFixture, Copy-TestCorpus, New-TestFolder, Invoke-ChildPwsh, Start-TestRunspace
+<#
+.SYNOPSIS
+    A Parquet file as hyparquet (npm, pure JavaScript: an independent reader) reads it, through
+    tests/tools/read-parquet.mjs: metadata (key/value), schema, row_groups and rows, as a hashtable.
+#>
+function Read-ParquetTable([string] $Path) {
+    $script = Join-Path $script:Repository 'tests' 'tools' 'read-parquet.mjs'
+    $json = & node $script $Path
+    if ($LASTEXITCODE -ne 0) { throw "hyparquet could not read $Path (exit $LASTEXITCODE)" }
+    # -DateKind String: timestamps stay the strings hyparquet printed (with microseconds).
+    $json | ConvertFrom-Json -AsHashtable -Depth 64 -DateKind String
+}
+
+
+<#
+.SYNOPSIS
+    Every file under a corpus folder (hidden ones too) as relative path -> SHA-256: what "same
+    bytes, nothing extra on disk" is compared on.
+#>
+function Get-CorpusFileHash([string] $Root) {
+    $files = [ordered]@{}
+    foreach ($f in Get-ChildItem $Root -Recurse -File -Force | Sort-Object FullName) {
+        $files[[IO.Path]::GetRelativePath($Root, $f.FullName)] = (Get-FileHash $f.FullName -Algorithm SHA256).Hash
+    }
+    $files
+}
+
+<#
+.SYNOPSIS
+    The kill-and-rerun loop: builds a corpus in a child pwsh, SIGKILLs it (the whole process tree)
+    after a random delay between 0 and 110 % of an uninterrupted build's duration (stratified, so
+    the last moments of a run and a finished run are hit too), reruns it to completion, and compares every
+    file with the uninterrupted corpus. Returns one row per try: the delay, whether the build had
+    finished before the kill, and the paths that differ, are missing or are extra.
+#>
+function Invoke-KillAndRerun {
+    param(
+        [Parameter(Mandatory)] [string] $Catalog,
+        [int] $Count = 8,
+        [int] $ThrottleLimit = 8,
+        [int] $Tries = 4,
+        [int] $Seed = 7,
+        [string] $Start = '2019-08-01',
+        [string] $End = '2019-08-20',
+        [int] $RandomSeed = 11
+    )
+    $random = [Random]::new($RandomSeed)
+    $work = New-TestFolder 'ds-kill-'
+    $build = "New-PatchSample '{0}' -Catalog '$Catalog' -Start $Start -End $End -Count $Count -Seed $Seed -ThrottleLimit $ThrottleLimit -WarningAction SilentlyContinue | Out-Null"
+    function Start-Build([string] $Folder) {
+        $info = [Diagnostics.ProcessStartInfo]::new((Get-PwshPath))
+        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ProgressPreference = 'SilentlyContinue'; Import-Module '$(Get-ModulePath)'; $($build -f $Folder)") { $info.ArgumentList.Add($a) }
+        $info.RedirectStandardError = $true
+        [Diagnostics.Process]::Start($info)
+    }
+    # The uninterrupted corpus, and how long a whole build takes in a child (start-up included).
+    $reference = Join-Path $work 'reference'
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $p = Start-Build $reference
+    $p.WaitForExit()
+    $duration = $clock.Elapsed.TotalMilliseconds
+    if ($p.ExitCode -ne 0) { throw "The uninterrupted build failed: $($p.StandardError.ReadToEnd())" }
+    $expected = Get-CorpusFileHash $reference
+    for ($try = 1; $try -le $Tries; $try++) {
+        $folder = Join-Path $work "try-$try"
+        # Stratified: try i of n falls at random in the i-th n-th of the span, so the last try
+        # always lands in the last moments of a build (or just after it finished).
+        $delay = [int]((($try - 1) + $random.NextDouble()) / $Tries * 1.1 * $duration)
+        $p = Start-Build $folder
+        $finished = $p.WaitForExit($delay)
+        if (-not $finished) { $p.Kill($true); $p.WaitForExit() }
+        $r = Start-Build $folder
+        $r.WaitForExit()
+        $actual = Get-CorpusFileHash $folder
+        [pscustomobject]@{
+            Try        = $try
+            DelayMs    = $delay
+            BuildMs    = [int]$duration
+            Killed     = -not $finished
+            RerunExit  = $r.ExitCode
+            Different  = @($expected.Keys | Where-Object { $actual.Contains($_) -and $actual[$_] -ne $expected[$_] })
+            Missing    = @($expected.Keys | Where-Object { -not $actual.Contains($_) })
+            Extra      = @($actual.Keys | Where-Object { -not $expected.Contains($_) })
+            Folder     = $folder
+        }
+    }
+}
+
+Export-ModuleMember -Function Get-ModulePath, Get-PwshPath, Get-TestFixture, Copy-TestCorpus, New-TestFolder, Invoke-ChildPwsh, Start-TestRunspace, Read-ParquetTable, Get-CorpusFileHash, Invoke-KillAndRerun

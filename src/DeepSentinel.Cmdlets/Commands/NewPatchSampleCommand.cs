@@ -31,6 +31,8 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
     private string? _catalog;
     private NetTopologySuite.Geometries.Geometry? _area;
     private Core.Storage.StorageOptions? _storage;
+    private int _shard;
+    private int _shardCount = 1;
 
     /// <summary>Scenes to sample inside.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet, HelpMessage = "Sentinel-1 and Sentinel-2 scenes from Get-SentinelScene; points are sampled inside the Sentinel-2 footprints and matched among these scenes.")]
@@ -111,6 +113,10 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
     [ValidateRange(1, 100000)]
     public int ShardCount { get; set; } = 1;
 
+    /// <summary>Shard from the environment.</summary>
+    [Parameter(HelpMessage = "Take this machine's shard from JOB_COMPLETION_INDEX (set by Kubernetes in each pod of an Indexed Job) and the shard count from -ShardCount or DEEPSENTINEL_SHARD_COUNT, so the same command runs on a laptop and in every pod. Not with -Shard.")]
+    public SwitchParameter ShardFromEnvironment { get; set; }
+
     /// <summary>Workers.</summary>
     [Parameter(HelpMessage = "Parallel workers, each with its own GDAL handles (default: the number of cores).")]
     [ValidateRange(1, 64)]
@@ -132,6 +138,20 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
         }
 
         _area = Intersects is null ? null : GeoJson.ParseUserGeometry(Intersects);
+        if (ShardFromEnvironment.IsPresent)
+        {
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Shard)))
+            {
+                throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, "Give either -Shard or -ShardFromEnvironment, not both.", Shard);
+            }
+
+            (_shard, _shardCount) = ShardEnvironment.Resolve(MyInvocation.BoundParameters.ContainsKey(nameof(ShardCount)) ? ShardCount : null, Environment.GetEnvironmentVariable);
+            WriteVerbose($"Shard {_shard} of {_shardCount} (from {ShardEnvironment.IndexVariable}).");
+        }
+        else
+        {
+            (_shard, _shardCount) = (Shard, ShardCount);
+        }
         _scenes.AddRange(InputObject.Where(s => s is not null));
     }
 
@@ -169,8 +189,8 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
             MaxNoData = MaxNoData,
             MaxDaysApart = MaxDaysApart,
             Area = _area,
-            Shard = Shard,
-            ShardCount = ShardCount,
+            Shard = _shard,
+            ShardCount = _shardCount,
             ThrottleLimit = ThrottleLimit,
             MaxPoints = MaxPoints,
             Storage = _storage,

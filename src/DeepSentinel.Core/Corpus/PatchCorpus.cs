@@ -4,6 +4,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeepSentinel.Core.Errors;
+using DeepSentinel.Core.Geometry;
+using DeepSentinel.Core.Interop.Gdal;
+using DeepSentinel.Core.Raster;
 using DeepSentinel.Core.Storage;
 
 namespace DeepSentinel.Core.Corpus;
@@ -14,8 +17,12 @@ namespace DeepSentinel.Core.Corpus;
 /// </summary>
 public sealed record CorpusManifest
 {
-    /// <summary>The current layout version: 2 stores Sentinel-2 without the radiometric offset and one index for all shards.</summary>
-    public const int CurrentVersion = 2;
+    /// <summary>
+    /// The current layout version: 2 stores Sentinel-2 without the radiometric offset and one index
+    /// for all shards; 3 writes portable, schema-valid STAC (relative hrefs only, footprints split
+    /// at the antimeridian, sat and sar fields complete, the Collection's own extent).
+    /// </summary>
+    public const int CurrentVersion = 3;
 
     /// <summary>The layout version.</summary>
     public int Version { get; init; } = CurrentVersion;
@@ -52,6 +59,16 @@ public sealed record CorpusManifest
     /// (redacted) and filters, or for piped scenes their number and a SHA-256 of their sorted ids.
     /// </summary>
     public string SourceFingerprint { get; init; } = string.Empty;
+
+    /// <summary>
+    /// For a corpus of an older layout: the error that refuses extending it (its samples would mix
+    /// two layouts) and says to rebuild; null for the current layout. Older corpora stay readable.
+    /// </summary>
+    public DeepSentinelException? OlderLayoutError(string display) => Version >= CurrentVersion ? null : new DeepSentinelException(
+        ErrorIds.CorpusParametersMismatch,
+        ErrorKind.InvalidArgument,
+        $"The corpus in {display} was written by an older DeepSentinel (corpus layout {Version}; this version writes layout {CurrentVersion}: relative hrefs only, valid STAC, footprints split at the antimeridian{(Version < 2 ? ", Sentinel-2 without the baseline 04.00 offset" : string.Empty)}). It can still be read, copied and trained on, but not extended: rebuild it into a new folder with New-PatchSample and the same parameters.",
+        display);
 
     /// <summary>The differences that make <paramref name="other"/> a different corpus, or an empty list.</summary>
     public IReadOnlyList<string> DifferencesFrom(CorpusManifest other)
@@ -200,7 +217,12 @@ public sealed class PatchCorpus
             }
         }
 
-        var differences = existing!.DifferencesFrom(manifest);
+        if (existing!.OlderLayoutError(Store.DisplayName) is { } older)
+        {
+            throw older;
+        }
+
+        var differences = existing.DifferencesFrom(manifest);
         if (differences.Count > 0)
         {
             throw new DeepSentinelException(ErrorIds.CorpusParametersMismatch, ErrorKind.InvalidArgument, $"The corpus in {Store.DisplayName} was built with other parameters: {string.Join("; ", differences)}. Use the same parameters to resume it (only -Count may change), or another -Destination.", Store.DisplayName);
@@ -389,39 +411,98 @@ public sealed class PatchCorpus
         }
     }
 
-    /// <summary>Writes the STAC Collection (extent, summaries, links to the index), unless the store holds these bytes already.</summary>
-    public async Task WriteCollectionAsync(CorpusManifest manifest, int sampleCount, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the STAC Collection, unless the store holds these bytes already: the corpus's own
+    /// spatial extent (the union of its samples' bboxes, across the antimeridian as RFC 7946 wants)
+    /// and temporal extent (its acquisitions), its sample count, and relative links only (a
+    /// self-contained catalog: an item link per sample, the index parts), so the folder reads the
+    /// same wherever it is copied.
+    /// </summary>
+    public async Task WriteCollectionAsync(CorpusManifest manifest, IReadOnlyList<PatchSample> samples, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(samples);
         var links = new JsonArray(
-            new JsonObject { ["rel"] = "root", ["href"] = "./collection.json", ["type"] = "application/json" },
-            new JsonObject { ["rel"] = "self", ["href"] = "./collection.json", ["type"] = "application/json" });
+            new JsonObject { ["rel"] = "root", ["href"] = "./collection.json", ["type"] = "application/json" });
         await foreach (var info in Store.ListAsync(IndexPrefix, cancellationToken).ConfigureAwait(false))
         {
             links.Add(new JsonObject { ["rel"] = "items", ["href"] = "./" + info.Key, ["type"] = "application/x-ndjson", ["title"] = "Sample index (one PatchSample per line)" });
         }
 
+        foreach (var sample in samples)
+        {
+            links.Add(new JsonObject { ["rel"] = "item", ["href"] = "./" + SampleKey(sample.Id, "item.json"), ["type"] = "application/geo+json" });
+        }
+
+        var (spatial, temporal) = Extent(manifest, samples);
+
         var collection = new JsonObject
         {
             ["type"] = "Collection",
             ["stac_version"] = "1.0.0",
-            ["stac_extensions"] = new JsonArray("https://stac-extensions.github.io/projection/v1.0.0/schema.json"),
+            ["stac_extensions"] = new JsonArray(),
             ["id"] = CollectionId,
             ["title"] = "DeepSentinel matched Sentinel-1 + Sentinel-2 patches",
             ["description"] = "256 x 256 px patches at 10 m: Sentinel-2 L2A (12 bands + SCL) and Sentinel-1 VV+VH (linear) acquired within " + manifest.MaxDaysApart.ToString(CultureInfo.InvariantCulture) + " days of each other. Items are in samples/<id>/item.json; the index parts list them line by line.",
             ["license"] = "proprietary",
             ["extent"] = new JsonObject
             {
-                ["spatial"] = new JsonObject { ["bbox"] = new JsonArray(new JsonArray(-180, -60, 180, 90)) },
-                ["temporal"] = new JsonObject { ["interval"] = new JsonArray(new JsonArray(manifest.Start.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), manifest.End.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))) },
+                ["spatial"] = new JsonObject { ["bbox"] = spatial },
+                ["temporal"] = new JsonObject { ["interval"] = temporal },
             },
-            ["summaries"] = new JsonObject { ["deepsentinel:samples"] = sampleCount, ["deepsentinel:seed"] = manifest.Seed },
+            ["summaries"] = new JsonObject { ["deepsentinel:samples"] = new JsonArray(samples.Count), ["deepsentinel:seed"] = new JsonArray(manifest.Seed) },
             ["links"] = links,
         };
+        if (await Store.GetInfoAsync(CorpusTable.Key, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            // STAC-GeoParquet's convention: the collection's items as a Parquet table asset.
+            collection["assets"] = new JsonObject
+            {
+                ["geoparquet-items"] = new JsonObject { ["href"] = "./" + CorpusTable.Key, ["type"] = CorpusTable.MediaType, ["title"] = "STAC-GeoParquet table of the samples (one row per sample, point order)", ["roles"] = new JsonArray("stac-items") },
+            };
+        }
+
         var text = collection.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         if (!await SameBytesAsync(CollectionKey, Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false))
         {
             await PutTextAsync(CollectionKey, text, PutOptions.Overwrite, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // The union of the samples' bboxes (each the patch grid's footprint, split at the antimeridian)
+    // and the span of their acquisitions; the requested area and dates when there are no samples.
+    private static (JsonArray Spatial, JsonArray Temporal) Extent(CorpusManifest manifest, IReadOnlyList<PatchSample> samples)
+    {
+        static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        if (samples.Count == 0)
+        {
+            return (new JsonArray(new JsonArray(-180, -90, 180, 90)), new JsonArray(new JsonArray(Iso(manifest.Start), Iso(manifest.End))));
+        }
+
+        var transforms = new Dictionary<int, CoordinateTransform>();
+        try
+        {
+            var boxes = samples.Select(s =>
+            {
+                if (!transforms.TryGetValue(s.Epsg, out var toWgs))
+                {
+                    transforms[s.Epsg] = toWgs = new CoordinateTransform(s.Epsg, 4326);
+                }
+
+                var grid = new PatchGrid(s.Epsg, s.GeoTransform[0], s.GeoTransform[3], s.GeoTransform[1], s.Width, s.Height);
+                return Antimeridian.BoundingBoxOf(grid.FootprintWgs84(toWgs));
+            }).ToList();
+            var union = Antimeridian.Union(boxes);
+            var first = samples.Min(s => s.S1Datetime < s.S2Datetime ? s.S1Datetime : s.S2Datetime);
+            var last = samples.Max(s => s.S1Datetime > s.S2Datetime ? s.S1Datetime : s.S2Datetime);
+            return (new JsonArray(new JsonArray(union.West, union.South, union.East, union.North)), new JsonArray(new JsonArray(Iso(first), Iso(last))));
+        }
+        finally
+        {
+            foreach (var t in transforms.Values)
+            {
+                t.Dispose();
+            }
         }
     }
 

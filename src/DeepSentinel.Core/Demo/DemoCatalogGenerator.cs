@@ -310,16 +310,16 @@ public sealed class DemoCatalogGenerator
         var metres = size * 10.0;
         var dataEastTop = partial ? originX + (metres * 0.62) : originX + metres;
         var dataEastBottom = partial ? originX + (metres * (0.62 + 0.2)) : originX + metres;
-        var footprint = Outline(toWgs, [(originX, originY), (dataEastTop, originY), (Math.Min(dataEastBottom, originX + metres), originY - metres), (originX, originY - metres)]);
-        var env = footprint.EnvelopeInternal;
+        var footprint = Antimeridian.FromRing(Outline(toWgs, [(originX, originY), (dataEastTop, originY), (Math.Min(dataEastBottom, originX + metres), originY - metres), (originX, originY - metres)]));
+        var box = Antimeridian.BoundingBoxOf(footprint);
         var item = new JsonObject
         {
             ["type"] = "Feature",
             ["stac_version"] = "1.0.0",
-            ["stac_extensions"] = new JsonArray("https://stac-extensions.github.io/eo/v1.0.0/schema.json", "https://stac-extensions.github.io/sat/v1.0.0/schema.json", "https://stac-extensions.github.io/projection/v1.0.0/schema.json"),
+            ["stac_extensions"] = new JsonArray("https://stac-extensions.github.io/eo/v1.0.0/schema.json", "https://stac-extensions.github.io/sat/v1.0.0/schema.json", "https://stac-extensions.github.io/projection/v1.0.0/schema.json", "https://stac-extensions.github.io/raster/v1.1.0/schema.json"),
             ["id"] = id,
             ["collection"] = "sentinel-2-l2a",
-            ["bbox"] = new JsonArray(env.MinX, env.MinY, env.MaxX, env.MaxY),
+            ["bbox"] = new JsonArray(box.West, box.South, box.East, box.North),
             ["geometry"] = JsonNode.Parse(GeoJson.ToJson(footprint)),
             ["properties"] = new JsonObject
             {
@@ -394,15 +394,18 @@ public sealed class DemoCatalogGenerator
             };
         }
 
-        var footprint = GeoJson.Wgs84Factory.ToGeometry(new NetTopologySuite.Geometries.Envelope(extent.West, extent.East, extent.South, extent.North));
+        // The grid's longitudes run on across 180 where the area crosses it (GDAL reads such a
+        // raster as it is); the footprint is split there and the bbox crosses it (RFC 7946).
+        var footprint = Antimeridian.FromRing([new(extent.West, extent.North), new(extent.West, extent.South), new(extent.East, extent.South), new(extent.East, extent.North), new(extent.West, extent.North)]);
+        var box = Antimeridian.BoundingBoxOf(footprint);
         var item = new JsonObject
         {
             ["type"] = "Feature",
             ["stac_version"] = "1.0.0",
-            ["stac_extensions"] = new JsonArray("https://stac-extensions.github.io/sar/v1.0.0/schema.json", "https://stac-extensions.github.io/sat/v1.0.0/schema.json", "https://stac-extensions.github.io/projection/v1.0.0/schema.json"),
+            ["stac_extensions"] = new JsonArray("https://stac-extensions.github.io/sar/v1.0.0/schema.json", "https://stac-extensions.github.io/sat/v1.0.0/schema.json", "https://stac-extensions.github.io/projection/v1.0.0/schema.json", "https://stac-extensions.github.io/raster/v1.1.0/schema.json"),
             ["id"] = id,
             ["collection"] = "sentinel-1-rtc",
-            ["bbox"] = new JsonArray(extent.West, extent.South, extent.East, extent.North),
+            ["bbox"] = new JsonArray(box.West, box.South, box.East, box.North),
             ["geometry"] = JsonNode.Parse(GeoJson.ToJson(footprint)),
             ["properties"] = new JsonObject
             {
@@ -423,18 +426,26 @@ public sealed class DemoCatalogGenerator
         return WriteItem(folder, id, item);
     }
 
-    private static JsonObject S2Asset(string name, int resolution, int size, double originX, double originY, string dataType) => new()
+    private static JsonObject S2Asset(string name, int resolution, int size, double originX, double originY, string dataType)
     {
-        ["href"] = $"./{name}.tif",
-        ["type"] = "image/tiff; application=geotiff; profile=cloud-optimized",
-        ["title"] = name == "SCL" ? "Scene classification map (SCL)" : $"Band {name} - {resolution}m",
-        ["roles"] = new JsonArray("data"),
-        ["gsd"] = resolution,
-        ["proj:shape"] = new JsonArray(size, size),
-        ["proj:transform"] = new JsonArray(resolution, 0, originX, 0, -resolution, originY),
-        ["eo:bands"] = name == "SCL" ? null : new JsonArray(new JsonObject { ["name"] = name }),
-        ["raster:bands"] = new JsonArray(new JsonObject { ["nodata"] = 0, ["data_type"] = dataType, ["spatial_resolution"] = resolution }),
-    };
+        var asset = new JsonObject
+        {
+            ["href"] = $"./{name}.tif",
+            ["type"] = "image/tiff; application=geotiff; profile=cloud-optimized",
+            ["title"] = name == "SCL" ? "Scene classification map (SCL)" : $"Band {name} - {resolution}m",
+            ["roles"] = new JsonArray("data"),
+            ["gsd"] = resolution,
+            ["proj:shape"] = new JsonArray(size, size),
+            ["proj:transform"] = new JsonArray(resolution, 0, originX, 0, -resolution, originY),
+            ["raster:bands"] = new JsonArray(new JsonObject { ["nodata"] = 0, ["data_type"] = dataType, ["spatial_resolution"] = resolution }),
+        };
+        if (name != "SCL")
+        {
+            asset["eo:bands"] = new JsonArray(new JsonObject { ["name"] = name });
+        }
+
+        return asset;
+    }
 
     private static void WriteSceneCog<T>(string path, int epsg, double originX, double originY, int resolution, int size, T[] pixels, string description, double noData)
         where T : unmanaged =>
@@ -464,7 +475,7 @@ public sealed class DemoCatalogGenerator
             links.Add(Link("item", $"./{itemId}/{itemId}.json", "application/geo+json"));
         }
 
-        var boxes = items.Select(i => i["bbox"]!.AsArray().Select(v => (double)v!).ToArray()).ToList();
+        var union = Antimeridian.Union(items.Select(i => i["bbox"]!.AsArray().Select(v => (double)v!).ToArray()).Select(b => new BoundingBox(b[0], b[1], b[2], b[3])));
         var times = items.Select(i => (string)i["properties"]!["datetime"]!).Order(StringComparer.Ordinal).ToList();
         WriteJsonAtomically(Path.Combine(root, id, "collection.json"), new JsonObject
         {
@@ -475,7 +486,7 @@ public sealed class DemoCatalogGenerator
             ["license"] = "CC0-1.0",
             ["extent"] = new JsonObject
             {
-                ["spatial"] = new JsonObject { ["bbox"] = new JsonArray(new JsonArray(boxes.Min(b => b[0]), boxes.Min(b => b[1]), boxes.Max(b => b[2]), boxes.Max(b => b[3]))) },
+                ["spatial"] = new JsonObject { ["bbox"] = new JsonArray(new JsonArray(union.West, union.South, union.East, union.North)) },
                 ["temporal"] = new JsonObject { ["interval"] = new JsonArray(new JsonArray(times[0], times[^1])) },
             },
             ["links"] = links,
@@ -504,7 +515,9 @@ public sealed class DemoCatalogGenerator
 
     private static JsonObject Link(string rel, string href, string type) => new() { ["rel"] = rel, ["href"] = href, ["type"] = type };
 
-    private static NetTopologySuite.Geometries.Polygon Outline(CoordinateTransform toWgs, (double X, double Y)[] corners)
+    // The outline of a projected quadrilateral in WGS 84 (edges densified), as the projection gives
+    // it: longitudes folded into -180..180, so it jumps where it crosses the antimeridian.
+    private static NetTopologySuite.Geometries.Coordinate[] Outline(CoordinateTransform toWgs, (double X, double Y)[] corners)
     {
         const int PerEdge = 6;
         var xs = new List<double>();
@@ -525,13 +538,14 @@ public sealed class DemoCatalogGenerator
         var x = xs.ToArray();
         var y = ys.ToArray();
         toWgs.Transform(x, y);
-        return GeoJson.Wgs84Factory.CreatePolygon(x.Zip(y, (a, b) => new NetTopologySuite.Geometries.Coordinate(Math.Round(a, 7), Math.Round(b, 7))).ToArray());
+        return x.Zip(y, (a, b) => new NetTopologySuite.Geometries.Coordinate(Math.Round(a, 7), Math.Round(b, 7))).ToArray();
     }
 
     private static Extent Wgs84Extent(CoordinateTransform toWgs, double minX, double minY, double maxX, double maxY)
     {
-        var outline = Outline(toWgs, [(minX, maxY), (maxX, maxY), (maxX, minY), (minX, minY)]).EnvelopeInternal;
-        return new Extent(outline.MinX, outline.MinY, outline.MaxX, outline.MaxY);
+        // Continuous across the antimeridian: West may be below -180 or East above 180.
+        var ring = Antimeridian.Unwrap(Outline(toWgs, [(minX, maxY), (maxX, maxY), (maxX, minY), (minX, minY)]));
+        return new Extent(ring.Min(c => c.X), ring.Min(c => c.Y), ring.Max(c => c.X), ring.Max(c => c.Y));
     }
 
     private static char LatitudeBand(double latitude) => "CDEFGHJKLMNPQRSTUVWXX"[Math.Clamp((int)Math.Floor((latitude + 80) / 8), 0, 20)];

@@ -72,6 +72,16 @@ internal sealed class CorineLabeler : ISampleLabeler
             throw new DeepSentinelException(ErrorIds.LabelSourceNoCrs, ErrorKind.InvalidData, $"The layer '{name}' of '{SecretRedactor.Redact(path)}' has no coordinate reference system; assign one (e.g. ogr2ogr -a_srs EPSG:3035) and retry.", path);
         }
 
+        try
+        {
+            _layer.Probe();
+        }
+        catch
+        {
+            _vector.Dispose();
+            throw;
+        }
+
         _field = _layer.FieldIndex(request.Attribute);
     }
 
@@ -221,9 +231,17 @@ internal sealed class CorineLabeler : ISampleLabeler
                 }
 
                 shapes.Add((feature.Geometry, 0));
-                if (!int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var code) || ClcLegend.Find(code) is null)
+                // One rule for raster and vector sources (ClcLegend.CodeOf): 999 and the other
+                // "no data" values leave the pixels unlabelled, anything else unknown is an error.
+                if (!int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || ClcLegend.CodeOf(value) is var code && code < 0)
                 {
                     throw UnknownCode(text);
+                }
+
+                if (code == 0)
+                {
+                    // Burnt as 0: a later (overlapping) polygon with a code still labels its pixels.
+                    continue;
                 }
 
                 shapes[^1] = (feature.Geometry, code);
@@ -252,14 +270,16 @@ internal sealed class CorineLabeler : ISampleLabeler
         var red = new byte[codes.Length];
         var green = new byte[codes.Length];
         var blue = new byte[codes.Length];
+        // Nodata is transparent: black is the official colour of 334 Burnt areas.
+        var alpha = new byte[codes.Length];
         for (var i = 0; i < codes.Length; i++)
         {
             if (ClcLegend.Find(codes[i]) is { } c)
             {
-                (red[i], green[i], blue[i]) = (c.Red, c.Green, c.Blue);
+                (red[i], green[i], blue[i], alpha[i]) = (c.Red, c.Green, c.Blue, 255);
             }
         }
 
-        RasterWriter.WritePng(path, grid.Width, grid.Height, red, green, blue);
+        RasterWriter.WritePng(path, grid.Width, grid.Height, red, green, blue, alpha);
     }
 }

@@ -28,6 +28,9 @@ internal sealed class LabelResult
 
     /// <summary>A line for label:description.</summary>
     public string Description { get; init; } = string.Empty;
+
+    /// <summary>A label written but worth a warning (e.g. an all-zero OSM mask); also noted in the Item.</summary>
+    public string? Warning { get; init; }
 }
 
 /// <summary>Makes one kind of label for one sample at a time. One per worker thread (it holds GDAL handles).</summary>
@@ -80,7 +83,8 @@ internal static class LabelRunner
         string activity,
         IOperationReporter reporter,
         Func<string, string, Task<bool>>? shouldProcess,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        [EnumeratorCancellation] CancellationToken cancellationToken,
+        (string AssetKey, string Action)? openOnFirstWork = null)
     {
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentNullException.ThrowIfNull(newLabeler);
@@ -93,6 +97,9 @@ internal static class LabelRunner
 
         // Opening the source once per worker, here on the caller's thread, turns a bad source
         // (missing, no CRS, no attribute) into one terminating error before any sample is touched.
+        // With openOnFirstWork (the label's asset key and action) the source is opened when the first sample needs labelling (an OSM
+        // extract is indexed first, slow for a country): -WhatIf and a rerun where every sample is
+        // labelled already never open it.
         var labelers = new List<ISampleLabeler>();
         var workers = new List<Thread>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -100,32 +107,41 @@ internal static class LabelRunner
         var corpora = new Dictionary<string, PatchCorpus>(StringComparer.Ordinal);
         try
         {
-            for (var i = 0; i < options.ThrottleLimit; i++)
-            {
-                labelers.Add(newLabeler());
-            }
-
             var work = Channel.CreateBounded<(PatchSample Sample, PatchCorpus Corpus)>(new BoundedChannelOptions(options.ThrottleLimit * 2) { SingleWriter = true });
             var results = Channel.CreateUnbounded<PatchSample>(new UnboundedChannelOptions { SingleReader = true });
             var counters = new Counters();
-            workers.AddRange(labelers.Select((labeler, n) =>
+            var completion = Task.CompletedTask;
+            void Start()
             {
-                var thread = new Thread(() => Work(labeler, work.Reader, results.Writer, counters, reporter, stop.Token)) { IsBackground = true, Name = $"DeepSentinel label worker {n}" };
-                thread.Start();
-                return thread;
-            }));
-            var completion = Task.Run(() =>
-            {
-                foreach (var worker in workers)
+                for (var i = 0; i < options.ThrottleLimit; i++)
                 {
-                    worker.Join();
+                    labelers.Add(newLabeler());
                 }
 
-                results.Writer.TryComplete();
-            }, CancellationToken.None);
+                workers.AddRange(labelers.Select((labeler, n) =>
+                {
+                    var thread = new Thread(() => Work(labeler, work.Reader, results.Writer, counters, reporter, stop.Token)) { IsBackground = true, Name = $"DeepSentinel label worker {n}" };
+                    thread.Start();
+                    return thread;
+                }));
+                completion = Task.Run(() =>
+                {
+                    foreach (var worker in workers)
+                    {
+                        worker.Join();
+                    }
 
-            var action = labelers[0].Action;
-            var assetKey = labelers[0].AssetKey;
+                    results.Writer.TryComplete();
+                }, CancellationToken.None);
+            }
+
+            if (openOnFirstWork is null)
+            {
+                Start();
+            }
+
+            var (assetKey, action) = openOnFirstWork ?? (labelers[0].AssetKey, labelers[0].Action);
+
             var queued = 0;
             try
             {
@@ -162,6 +178,11 @@ internal static class LabelRunner
                         continue;
                     }
 
+                    if (labelers.Count == 0)
+                    {
+                        Start();
+                    }
+
                     await work.Writer.WriteAsync((sample, corpus), cancellationToken).ConfigureAwait(false);
                     queued++;
                     reporter.Progress(new ProgressUpdate(ProgressId, activity, string.Create(CultureInfo.InvariantCulture, $"{counters.Done} of {queued} queued samples labelled")));
@@ -174,6 +195,11 @@ internal static class LabelRunner
             finally
             {
                 work.Writer.TryComplete();
+                if (labelers.Count == 0)
+                {
+                    // No sample needed labelling: no worker ever started.
+                    results.Writer.TryComplete();
+                }
             }
 
             await foreach (var done in results.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
@@ -334,6 +360,11 @@ internal static class LabelRunner
                 return false;
             }
 
+            if (result.Warning is { } warning)
+            {
+                reporter.Warning($"Sample {sample.Id}: {warning}");
+            }
+
             // Files first, the Item last: a run killed in between leaves an unlabelled sample
             // (a rerun relabels it), never an Item that points at missing files.
             foreach (var (_, fileName, localPath, _) in result.Assets)
@@ -403,7 +434,21 @@ internal static class LabelRunner
         }
 
         properties["label:description"] = string.Join("; ", descriptions);
-        properties["label:classes"] = Replace(properties["label:classes"] as JsonArray, result.Classes, "name");
+        // Per label asset (clc, osm), replaced by name on relabelling; the label extension wants
+        // one class list with a null name for raster labels, so label:classes holds them all (as
+        // strings: a list is all numbers or all strings).
+        var byAsset = Replace(properties["deepsentinel:label_classes"] as JsonArray ?? properties["label:classes"] as JsonArray, result.Classes, "name");
+        properties["deepsentinel:label_classes"] = byAsset;
+        properties["label:classes"] = new JsonArray(new JsonObject
+        {
+            ["name"] = null,
+            ["classes"] = new JsonArray(byAsset.OfType<JsonObject>()
+                .SelectMany(e => e["classes"] as JsonArray ?? [])
+                .Select(c => c is JsonValue v && v.TryGetValue<string>(out var text) ? text : c!.ToJsonString())
+                .Distinct()
+                .Select(c => (JsonNode?)c)
+                .ToArray()),
+        });
         properties["label:overviews"] = Replace(properties["label:overviews"] as JsonArray, result.Overviews, "property_key");
     }
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using DeepSentinel.Core.Corpus;
 using DeepSentinel.Core.Diagnostics;
+using DeepSentinel.Core.Interop.Gdal;
 
 namespace DeepSentinel.Core.Labels;
 
@@ -23,13 +24,29 @@ public sealed class LabelService
         ArgumentNullException.ThrowIfNull(request);
         reporter ??= NullReporter.Instance;
         string? copy = null;
+        OsmLabelRequest? prepared = null;
+        // A missing source is a terminating error at once; the extract itself is read when the
+        // first sample needs a label (not for -WhatIf or a rerun that skips every sample).
+        OsmLabeler.EnsureExists(request.Source);
+        // Opening reads the file's header only (not the extract): a file that is no vector source
+        // at all is still one terminating error at once.
+        VectorSource.Open(request.Source).Dispose();
+        OsmLabeler NewLabeler()
+        {
+            if (prepared is null)
+            {
+                // An OSM extract is read once into a GeoPackage with spatial indexes that every
+                // worker queries (see VectorSource.CopyToGeoPackage for why).
+                copy = OsmLabeler.PrepareSource(request.Source, reporter);
+                prepared = copy is null ? request : request with { Source = copy, DisplayName = Path.GetFileName(request.Source) };
+            }
+
+            return new OsmLabeler(prepared);
+        }
+
         try
         {
-            // An OSM extract is read once into a GeoPackage with spatial indexes that every
-            // worker queries (see VectorSource.CopyToGeoPackage for why).
-            copy = OsmLabeler.PrepareSource(request.Source, reporter);
-            var prepared = copy is null ? request : request with { Source = copy, DisplayName = Path.GetFileName(request.Source) };
-            await foreach (var sample in LabelRunner.RunAsync(samples, () => new OsmLabeler(prepared), options, "Adding OpenStreetMap labels", reporter, shouldProcess, cancellationToken).ConfigureAwait(false))
+            await foreach (var sample in LabelRunner.RunAsync(samples, NewLabeler, options, "Adding OpenStreetMap labels", reporter, shouldProcess, cancellationToken, (OsmLabeler.Asset, OsmLabeler.ActionText)).ConfigureAwait(false))
             {
                 yield return sample;
             }

@@ -51,9 +51,13 @@ internal sealed class OsmLabeler : ISampleLabeler
         }
     }
 
-    public string AssetKey => "osm";
+    public const string Asset = "osm";
 
-    public string Action => "Add an OpenStreetMap label";
+    public const string ActionText = "Add an OpenStreetMap label";
+
+    public string AssetKey => Asset;
+
+    public string Action => ActionText;
 
     public LabelResult? Label(PatchSample sample, PatchGrid grid, string staging)
     {
@@ -122,7 +126,15 @@ internal sealed class OsmLabeler : ISampleLabeler
                 ["LABEL_SOURCE"] = _request.DisplayName ?? Path.GetFileName(_request.Source),
                 ["LABEL_CLASSES"] = string.Join(",", classes),
             });
-            var result = new LabelResult { Description = "OpenStreetMap class masks, one band per class (osm)" };
+            // An all-zero mask is written (a patch may hold none of the classes), but said: the
+            // source may not cover the sample or hold none of the class map's tags.
+            var empty = bands.All(b => b.Pixels.All(p => p == 0));
+            var source = _request.DisplayName ?? Path.GetFileName(_request.Source);
+            var result = new LabelResult
+            {
+                Description = "OpenStreetMap class masks, one band per class (osm)",
+                Warning = empty ? $"the OpenStreetMap mask is all zero: '{source}' has no feature of the class map's tags under the patch (the sample may lie outside the extract, or the extract lacks those tags). The empty mask was written and the Item says so (deepsentinel:osm_empty)." : null,
+            };
             result.Assets.Add(("osm", "osm.tif", cog, new JsonObject
             {
                 ["href"] = "./osm.tif",
@@ -133,6 +145,7 @@ internal sealed class OsmLabeler : ISampleLabeler
             }));
             result.Properties["deepsentinel:osm_source"] = _request.DisplayName ?? Path.GetFileName(_request.Source);
             result.Properties["deepsentinel:osm_shares"] = shares;
+            result.Properties["deepsentinel:osm_empty"] = empty;
             result.Classes.Add(new JsonObject { ["name"] = "osm", ["classes"] = new JsonArray(classes.Select(c => (JsonNode?)c).ToArray()) });
             result.Overviews.Add(new JsonObject
             {
@@ -184,7 +197,7 @@ internal sealed class OsmLabeler : ISampleLabeler
         }
     }
 
-    private static void EnsureExists(string source)
+    public static void EnsureExists(string source)
     {
         if (!source.StartsWith("/vsi", StringComparison.Ordinal) && !File.Exists(source))
         {

@@ -54,8 +54,17 @@ public static class BilinearReprojector
         }
 
         toSource.Transform(xs, ys);
+        // A geographic source may run on across the antimeridian (longitudes past 180): take each
+        // longitude in the turn of the circle nearest the source's centre.
+        var geographic = CoordinateTransform.IsGeographic(toSource.TargetEpsg);
+        var centre = gt[0] + (gt[1] * source.Width / 2);
         for (var k = 0; k < xs.Length; k++)
         {
+            if (geographic)
+            {
+                xs[k] += 360 * Math.Round((centre - xs[k]) / 360);
+            }
+
             // Source pixel coordinates, in pixel units from the raster's corner.
             xs[k] = (xs[k] - gt[0]) / gt[1];
             ys[k] = (ys[k] - gt[3]) / gt[5];

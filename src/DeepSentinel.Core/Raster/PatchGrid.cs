@@ -62,8 +62,11 @@ public sealed record PatchGrid(int Epsg, double OriginX, double OriginY, double 
             Height * PixelSize / -sourceTransform[5]);
     }
 
-    /// <summary>The grid's outline in WGS 84 (edges densified so the polygon follows the projection).</summary>
-    public NetTopologySuite.Geometries.Polygon FootprintWgs84(CoordinateTransform toWgs84)
+    /// <summary>
+    /// The grid's outline in WGS 84 (edges densified so the polygon follows the projection): a
+    /// polygon with a counterclockwise ring, or a MultiPolygon split at the antimeridian (RFC 7946).
+    /// </summary>
+    public NetTopologySuite.Geometries.Geometry FootprintWgs84(CoordinateTransform toWgs84)
     {
         ArgumentNullException.ThrowIfNull(toWgs84);
         const int PerEdge = 8;
@@ -82,7 +85,7 @@ public sealed record PatchGrid(int Epsg, double OriginX, double OriginY, double 
         ys[^1] = ys[0];
         toWgs84.Transform(xs, ys);
         var coordinates = xs.Zip(ys, (x, y) => new NetTopologySuite.Geometries.Coordinate(Math.Round(x, 7), Math.Round(y, 7))).ToArray();
-        return GeoJson.Wgs84Factory.CreatePolygon(coordinates);
+        return Antimeridian.FromRing(coordinates);
     }
 
     /// <inheritdoc />

@@ -73,12 +73,18 @@ public static class RasterWriter
     }
 
     /// <summary>Writes an 8-bit RGB PNG (three row-major planes of width x height).</summary>
-    public static void WritePng(string path, int width, int height, byte[] red, byte[] green, byte[] blue)
+    public static void WritePng(string path, int width, int height, byte[] red, byte[] green, byte[] blue, byte[]? alpha = null)
     {
-        using var memory = GdalDataset.CreateInMemory(width, height, 3, RasterDataType.Byte);
+        // With alpha, an RGBA PNG: 0 is transparent (nodata), 255 opaque.
+        using var memory = GdalDataset.CreateInMemory(width, height, alpha is null ? 3 : 4, RasterDataType.Byte);
         memory.Write<byte>(1, red);
         memory.Write<byte>(2, green);
         memory.Write<byte>(3, blue);
+        if (alpha is not null)
+        {
+            memory.Write<byte>(4, alpha);
+        }
+
         memory.CopyTo("PNG", path, ["ZLEVEL=1"]);
     }
 

@@ -70,7 +70,7 @@ public sealed class PatchExtractor : IDisposable
     }
 
     /// <summary>The patch's outline in WGS 84.</summary>
-    public NetTopologySuite.Geometries.Polygon Footprint(PatchGrid grid) => grid.FootprintWgs84(Transform(grid.Epsg, 4326));
+    public NetTopologySuite.Geometries.Geometry Footprint(PatchGrid grid) => grid.FootprintWgs84(Transform(grid.Epsg, 4326));
 
     /// <summary>Reads the 12 S2 bands (bilinear where coarser) and SCL (nearest) onto the grid, in the corpus's one radiometric convention (<see cref="S2Radiometry"/>).</summary>
     /// <exception cref="DeepSentinelException">SceneBandMissing, RasterUnreadable.</exception>

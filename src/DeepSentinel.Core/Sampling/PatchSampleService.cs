@@ -223,7 +223,13 @@ public sealed class PatchSampleService
         else if (location.Kind != StoreKind.Local || Directory.Exists(location.LocalPath))
         {
             corpus = PatchCorpus.Open(request.Destination, request.Storage, _services, reporter);
-            if (await corpus.ReadManifestAsync(cancellationToken).ConfigureAwait(false) is { } existing && existing.DifferencesFrom(manifest) is { Count: > 0 } differences)
+            var existing = await corpus.ReadManifestAsync(cancellationToken).ConfigureAwait(false);
+            if (existing?.OlderLayoutError(corpus.Store.DisplayName) is { } older)
+            {
+                throw older;
+            }
+
+            if (existing is not null && existing.DifferencesFrom(manifest) is { Count: > 0 } differences)
             {
                 throw new DeepSentinelException(ErrorIds.CorpusParametersMismatch, ErrorKind.InvalidArgument, $"The corpus in {corpus.Store.DisplayName} was built with other parameters: {string.Join("; ", differences)}.", corpus.Store.DisplayName);
             }
@@ -382,8 +388,23 @@ public sealed class PatchSampleService
             return;
         }
 
+        var indexed = new List<PatchSample>();
+        if (complete)
+        {
+            // Points beyond the corpus's last sample that some worker happened to reject: whether
+            // one was tried depends on scheduling and kills, so they go too, and a finished corpus
+            // is the same files whatever the run's history (a larger -Count later tries them again).
+            foreach (var index in state.RejectedBeyond(limit))
+            {
+                await corpus.DeleteJournalEntryAsync(index, accepted: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         var count = await corpus.WriteIndexAsync(Read(chosen), cancellationToken).ConfigureAwait(false);
-        await corpus.WriteCollectionAsync(manifest, count, cancellationToken).ConfigureAwait(false);
+        // The STAC-GeoParquet table beside the index: the same samples in the same order.
+        var table = await CorpusTable.WriteAsync(corpus, reporter, cancellationToken).ConfigureAwait(false);
+        reporter.Verbose($"{(table.Written ? "Wrote" : "Kept")} the corpus table {table.Location} ({table.Rows} rows, {table.Bytes:N0} bytes).");
+                await corpus.WriteCollectionAsync(manifest, indexed, cancellationToken).ConfigureAwait(false);
         if (count < request.Count)
         {
             reporter.Warning($"Only {count} of {request.Count} samples were found after trying {counters.Attempts} new points ({counters.Rejected} rejected, {counters.Failed} failed). Rerun to retry the failed points, widen the date range or area, or relax -MaxCloudCover / -MaxPatchCloud.");
@@ -397,7 +418,9 @@ public sealed class PatchSampleService
         {
             foreach (var index in indices)
             {
-                yield return await corpus.ReadJournalSampleAsync(index, cancellationToken).ConfigureAwait(false);
+                var sample = await corpus.ReadJournalSampleAsync(index, cancellationToken).ConfigureAwait(false);
+                indexed.Add(sample);
+                yield return sample;
             }
         }
     }
@@ -539,6 +562,15 @@ public sealed class PatchSampleService
                         AddAccepted(entry.Index);
                     }
                 }
+            }
+        }
+
+        /// <summary>Rejected points beyond <paramref name="limit"/> (which points workers tried there depends on scheduling).</summary>
+        public List<long> RejectedBeyond(long limit)
+        {
+            lock (_gate)
+            {
+                return _outcomes.Where(o => o.Value == Outcome.Rejected && o.Key > limit).Select(o => o.Key).Order().ToList();
             }
         }
 

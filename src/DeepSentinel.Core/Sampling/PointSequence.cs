@@ -65,7 +65,9 @@ public sealed class PointSequence
                 throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidGeometry, "The sampling area must be a polygon or multipolygon.", area.GeometryType);
             }
 
-            _envelope = area.EnvelopeInternal;
+            // Across the antimeridian the longitudes run on past 180 and are folded back per point.
+            var (west, width) = Geometry.Antimeridian.SamplingRange(area);
+            _envelope = new Envelope(west, west + width, area.EnvelopeInternal.MinY, area.EnvelopeInternal.MaxY);
             var locator = new IndexedPointInAreaLocator(area);
             _accept = land is null
                 ? (lon, lat) => locator.Locate(new Coordinate(lon, lat)) != Location.Exterior
@@ -90,6 +92,11 @@ public sealed class PointSequence
                 var u = Uniform(index, attempt, 0);
                 var v = Uniform(index, attempt, 1);
                 var lon = _envelope.MinX + (u * _envelope.Width);
+                if (lon > 180)
+                {
+                    lon -= 360;
+                }
+
                 // Uniform in sin(latitude) is uniform in area on the sphere.
                 var lat = RadiansToDegrees(Math.Asin(_zMin + (v * (_zMax - _zMin))));
                 if (_accept(lon, lat))

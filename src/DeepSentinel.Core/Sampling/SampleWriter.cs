@@ -15,7 +15,7 @@ internal sealed record AcceptedPatch(
     SentinelScene S2,
     SentinelScene S1,
     PatchGrid Grid,
-    NetTopologySuite.Geometries.Polygon Footprint,
+    NetTopologySuite.Geometries.Geometry Footprint,
     S2Patch S2Pixels,
     S1Patch S1Pixels,
     double Cloud,
@@ -169,27 +169,31 @@ internal static class SampleWriter
 
     private static JsonObject BuildItem(PatchSample sample, AcceptedPatch patch)
     {
-        var env = patch.Footprint.EnvelopeInternal;
+        var box = Antimeridian.BoundingBoxOf(patch.Footprint);
         var start = patch.S1.Datetime < patch.S2.Datetime ? patch.S1.Datetime : patch.S2.Datetime;
         var end = patch.S1.Datetime > patch.S2.Datetime ? patch.S1.Datetime : patch.S2.Datetime;
+        // Where the pixels came from. Remote sources by URL; local files by their name beside the
+        // scene's Item (the scene is named in deepsentinel:s2_scene / s1_scene and the catalog in
+        // corpus.json), never by a path of this machine: the corpus is to be read anywhere.
+        static string? Source(SceneAsset? asset) => asset?.Href is not { } href ? null : href.IsFile ? Path.GetFileName(href.LocalPath) : href.AbsoluteUri;
         var sources = new JsonObject();
         foreach (var band in PatchExtractor.S2Bands.Append("SCL"))
         {
-            sources[band] = patch.S2.FindBand(band)?.Href.AbsoluteUri;
+            sources[band] = Source(patch.S2.FindBand(band));
         }
 
-        sources["VV"] = patch.S1.FindBand("VV")?.Href.AbsoluteUri;
-        sources["VH"] = patch.S1.FindBand("VH")?.Href.AbsoluteUri;
+        sources["VV"] = Source(patch.S1.FindBand("VV"));
+        sources["VH"] = Source(patch.S1.FindBand("VH"));
         var links = new JsonArray(
             new JsonObject { ["rel"] = "collection", ["href"] = "../../collection.json", ["type"] = "application/json" },
             new JsonObject { ["rel"] = "root", ["href"] = "../../collection.json", ["type"] = "application/json" },
             new JsonObject { ["rel"] = "parent", ["href"] = "../../collection.json", ["type"] = "application/json" });
-        foreach (var scene in new[] { patch.S2, patch.S1 })
+        foreach (var scene in new[] { patch.S2, patch.S1 }.Where(s => s.SelfHref is { IsFile: false }))
         {
             links.Add(new JsonObject
             {
                 ["rel"] = "derived_from",
-                ["href"] = scene.SelfHref is { } self ? (self.IsFile ? self.LocalPath : self.AbsoluteUri) : scene.Id,
+                ["href"] = scene.SelfHref!.AbsoluteUri,
                 ["type"] = "application/geo+json",
                 ["title"] = $"{scene.Collection}: {scene.Id}",
             });
@@ -203,10 +207,11 @@ internal static class SampleWriter
                 "https://stac-extensions.github.io/projection/v1.0.0/schema.json",
                 "https://stac-extensions.github.io/eo/v1.0.0/schema.json",
                 "https://stac-extensions.github.io/raster/v1.1.0/schema.json",
-                "https://stac-extensions.github.io/sar/v1.0.0/schema.json"),
+                "https://stac-extensions.github.io/sar/v1.0.0/schema.json",
+                "https://stac-extensions.github.io/sat/v1.0.0/schema.json"),
             ["id"] = sample.Id,
             ["collection"] = PatchCorpus.CollectionId,
-            ["bbox"] = new JsonArray(env.MinX, env.MinY, env.MaxX, env.MaxY),
+            ["bbox"] = new JsonArray(box.West, box.South, box.East, box.North),
             ["geometry"] = JsonNode.Parse(GeoJson.ToJson(patch.Footprint)),
             ["properties"] = new JsonObject
             {
@@ -220,6 +225,11 @@ internal static class SampleWriter
                 ["s2:mgrs_tile"] = sample.MgrsTile,
                 ["sar:instrument_mode"] = patch.S1.InstrumentMode ?? "IW",
                 ["sar:polarizations"] = new JsonArray("VV", "VH"),
+                ["sar:frequency_band"] = "C",
+                ["sar:center_frequency"] = 5.405,
+                // Radiometrically terrain-corrected backscatter (Planetary Computer's and the demo's
+                // sentinel-1-rtc) or ground-range detected (GRD) scenes.
+                ["sar:product_type"] = patch.S1.Collection.Contains("rtc", StringComparison.OrdinalIgnoreCase) ? "RTC" : "GRD",
                 ["sat:orbit_state"] = sample.S1OrbitState,
                 ["deepsentinel:index"] = sample.Index,
                 ["deepsentinel:point"] = new JsonArray(sample.Longitude, sample.Latitude),
@@ -261,6 +271,11 @@ internal static class SampleWriter
                     ["title"] = "Sentinel-1 VV and VH backscatter, linear, at 10 m",
                     ["roles"] = new JsonArray("data"),
                     ["sar:polarizations"] = new JsonArray("VV", "VH"),
+                ["sar:frequency_band"] = "C",
+                ["sar:center_frequency"] = 5.405,
+                // Radiometrically terrain-corrected backscatter (Planetary Computer's and the demo's
+                // sentinel-1-rtc) or ground-range detected (GRD) scenes.
+                ["sar:product_type"] = patch.S1.Collection.Contains("rtc", StringComparison.OrdinalIgnoreCase) ? "RTC" : "GRD",
                     ["raster:bands"] = new JsonArray(new JsonObject { ["nodata"] = "nan", ["data_type"] = "float32", ["unit"] = "linear" }, new JsonObject { ["nodata"] = "nan", ["data_type"] = "float32", ["unit"] = "linear" }),
                 },
                 ["scl"] = new JsonObject

@@ -124,7 +124,12 @@ public static partial class StacItemReader
 
         try
         {
-            return GeoJson.ReadGeometry(geometry);
+            var footprint = GeoJson.ReadGeometry(geometry);
+            // A polygon traced across the antimeridian without being split (its longitudes jump
+            // by about 360 degrees) is split, as RFC 7946 wants, so that point tests hold.
+            return footprint is NetTopologySuite.Geometries.Polygon { NumInteriorRings: 0 } p && p.EnvelopeInternal.Width > 180
+                ? Antimeridian.FromRing(p.Shell.Coordinates)
+                : footprint;
         }
         catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException or KeyNotFoundException)
         {
@@ -140,8 +145,7 @@ public static partial class StacItemReader
             return v.Length == 4 ? new BoundingBox(v[0], v[1], v[2], v[3]) : new BoundingBox(v[0], v[1], v[3], v[4]);
         }
 
-        var env = footprint.EnvelopeInternal;
-        return new BoundingBox(env.MinX, env.MinY, env.MaxX, env.MaxY);
+        return Antimeridian.BoundingBoxOf(footprint);
     }
 
     private static Uri? ResolveSelf(JsonElement item, Uri? location)

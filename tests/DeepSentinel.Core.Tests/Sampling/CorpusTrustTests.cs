@@ -250,7 +250,9 @@ public sealed class CorpusTrustTests(DemoCatalogFixture fixture) : IDisposable
         Assert.Equal(old.Id, recent.Id);
         var expectedShift = offsetAppliedByProvider ? 0 : 1000;
         // rasterio reads the stored patches and the source B04 window on its own.
-        var source = new Uri((string)JsonNode.Parse(File.ReadAllText(recent.AssetLocation(PatchSample.AssetKeys.Item)))!["properties"]!["deepsentinel:source_assets"]!["B04"]!).LocalPath;
+        // A local source is named by its file beside the scene's Item (no path of this machine).
+        var sourceName = (string)JsonNode.Parse(File.ReadAllText(recent.AssetLocation(PatchSample.AssetKeys.Item)))!["properties"]!["deepsentinel:source_assets"]!["B04"]!;
+        var source = Path.Combine(catalog, "sentinel-2-l2a", recent.S2SceneId, sourceName);
         var result = Independent.Python(
             """
             import sys, rasterio, numpy as np

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace DeepSentinel.Core.Tests.TestServers;
 
-/// <summary>Independent readers (Debian's gdalinfo and python3-rasterio) to check what the project writes.</summary>
+/// <summary>Independent readers (Debian's gdalinfo and python3-rasterio; hyparquet for Parquet) to check what the project writes.</summary>
 public static class Independent
 {
     /// <summary>gdalinfo -json of a file (with -stats when asked).</summary>
@@ -15,6 +15,10 @@ public static class Independent
 
     /// <summary>Runs a Python script with Debian's interpreter (which has rasterio, numpy, torch) and returns stdout.</summary>
     public static string Python(string script, params string[] args) => Run("/usr/bin/python3", ["-c", script, .. args]);
+
+    /// <summary>A Parquet file as hyparquet (npm, pure JavaScript) reads it: tests/tools/read-parquet.mjs's JSON (metadata, schema, row groups, rows).</summary>
+    public static JsonObject Hyparquet(string path) =>
+        JsonNode.Parse(Run("node", [Path.Combine(NodeEmulator.ToolsFolder, "read-parquet.mjs"), path]))!.AsObject();
 
     private static string Run(string file, string[] args)
     {

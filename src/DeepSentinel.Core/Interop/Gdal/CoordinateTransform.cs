@@ -91,6 +91,9 @@ public sealed class CoordinateTransform : IDisposable
     /// </summary>
     public static string WktOf(int epsg) => WktCache.TryGetValue(epsg, out var wkt) ? wkt : WktCache.GetOrAdd(epsg, LookUpWkt(epsg));
 
+    /// <summary>True when the EPSG code names a geographic (longitude/latitude) CRS.</summary>
+    public static bool IsGeographic(int epsg) => epsg > 0 && WktOf(epsg).TrimStart().StartsWith("GEOG", StringComparison.OrdinalIgnoreCase);
+
     private static unsafe string LookUpWkt(int epsg)
     {
         Gdal.EnsureInitialized();

@@ -33,6 +33,9 @@ internal static partial class GdalNative
     public static partial void OGR_L_SetSpatialFilterRect(nint layer, double minX, double minY, double maxX, double maxY);
 
     [LibraryImport(Library)]
+    public static partial void OGR_L_SetSpatialFilter(nint layer, nint geometry);
+
+    [LibraryImport(Library)]
     public static partial void OGR_L_ResetReading(nint layer);
 
     [LibraryImport(Library)]
@@ -70,6 +73,13 @@ internal static partial class GdalNative
 
     [LibraryImport(Library)]
     public static partial nint OSRClone(nint srs);
+
+    [LibraryImport(Library)]
+    public static partial nint OSRGetName(nint srs);
+
+    // OGREnvelope: MinX, MaxX, MinY, MaxY.
+    [LibraryImport(Library)]
+    public static unsafe partial int OGR_L_GetExtent(nint layer, double* envelope, int force);
 
     [LibraryImport(Library)]
     public static unsafe partial int GDALRasterizeGeometries(nint dataset, int bandCount, int* bands, int geometryCount, nint* geometries, nint transformer, nint transformerArg, double* burnValues, nint options, nint progress, nint progressData);

@@ -154,6 +154,13 @@ public sealed class VectorLayer
         _layer = layer;
         Name = Marshal.PtrToStringUTF8(GdalNative.OGR_L_GetName(layer)) ?? string.Empty;
         var srs = GdalNative.OGR_L_GetSpatialRef(layer);
+        // A GeoPackage layer with srs_id 0 or -1 (what ogr2ogr writes from a Shapefile without a
+        // .prj) has GDAL's "Undefined geographic SRS" / "Undefined Cartesian SRS": no CRS at all.
+        if (srs != 0 && Marshal.PtrToStringUTF8(GdalNative.OSRGetName(srs)) is { } name && name.StartsWith("Undefined ", StringComparison.Ordinal) && name.EndsWith(" SRS", StringComparison.Ordinal))
+        {
+            srs = 0;
+        }
+
         if (srs != 0)
         {
             // A private copy in x = easting/longitude order: every format read here stores
@@ -221,6 +228,63 @@ public sealed class VectorLayer
             {
                 yield return result;
             }
+        }
+    }
+
+    /// <summary>
+    /// Reads a few features, once without and once with a spatial filter (the spatial index), so a
+    /// damaged file that still opens fails here, once, instead of at every sample.
+    /// </summary>
+    /// <exception cref="DeepSentinelException"><see cref="ErrorIds.LabelSourceUnreadable"/>.</exception>
+    public unsafe void Probe()
+    {
+        var layer = Handle;
+        var envelope = stackalloc double[4];
+        var hasExtent = GdalNative.OGR_L_GetExtent(layer, envelope, 0) == 0;
+        var filters = new List<(double, double, double, double)?> { null };
+        if (hasExtent)
+        {
+            var (cx, cy) = ((envelope[0] + envelope[1]) / 2, (envelope[2] + envelope[3]) / 2);
+            var (dx, dy) = (Math.Max((envelope[1] - envelope[0]) / 50, 1e-6), Math.Max((envelope[3] - envelope[2]) / 50, 1e-6));
+            filters.Add((cx - dx, cy - dy, cx + dx, cy + dy));
+        }
+
+        try
+        {
+            foreach (var filter in filters)
+            {
+                if (filter is var (x0, y0, x1, y1))
+                {
+                    GdalNative.OGR_L_SetSpatialFilterRect(layer, x0, y0, x1, y1);
+                }
+                else
+                {
+                    GdalNative.OGR_L_SetSpatialFilter(layer, 0);
+                }
+
+                GdalNative.OGR_L_ResetReading(layer);
+                for (var i = 0; i < 16; i++)
+                {
+                    Gdal.ResetError();
+                    var feature = GdalNative.OGR_L_GetNextFeature(layer);
+                    if (feature == 0)
+                    {
+                        if (GdalNative.CPLGetLastErrorType() >= 3)
+                        {
+                            throw Gdal.Failure(ErrorIds.LabelSourceUnreadable, ErrorKind.InvalidData, $"The layer '{Name}' of '{_source}' opens but cannot be read (a damaged or truncated file?); check it with ogrinfo, fetch or convert it again", _source.ToString());
+                        }
+
+                        break;
+                    }
+
+                    GdalNative.OGR_F_Destroy(feature);
+                }
+            }
+        }
+        finally
+        {
+            GdalNative.OGR_L_SetSpatialFilter(layer, 0);
+            GdalNative.OGR_L_ResetReading(layer);
         }
     }
 
