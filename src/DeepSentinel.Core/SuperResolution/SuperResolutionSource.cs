@@ -69,7 +69,7 @@ public sealed class SuperResolutionSource
         if (missing.Count > 0)
         {
             throw new DeepSentinelException(ErrorIds.SuperResolutionSourceMissing, ErrorKind.InvalidData,
-                $"Sample {sample.Id} does not name the native-resolution scene bands {string.Join(", ", missing)} (deepsentinel:source_assets in its STAC Item); its s2 COG holds the coarse bands already resampled to 10 m, which cannot be super-resolved. Rebuild the corpus with New-PatchSample, or train and apply on the scenes (Get-SentinelScene).", sample.Id);
+                $"Sample {sample.Id} does not name the native-resolution scene bands {string.Join(", ", missing)} (deepsentinel:source_assets in its STAC Item), or names local files whose scene {sample.S2SceneId} is not found in the local catalog its corpus.json names; its s2 COG holds the coarse bands already resampled to 10 m, which cannot be super-resolved. Rebuild the corpus with New-PatchSample, or train and apply on the scenes (Get-SentinelScene).", sample.Id);
         }
 
         var t = sample.GeoTransform;
@@ -106,16 +106,54 @@ public sealed class SuperResolutionSource
 
         if (item?["properties"]?["deepsentinel:source_assets"] is JsonObject assets)
         {
+            string? sceneFolder = null;
             foreach (var (band, href) in assets)
             {
-                if (href?.GetValue<string>() is { } text)
+                if (href?.GetValue<string>() is not { } text)
                 {
-                    result[band] = text.StartsWith("file://", StringComparison.Ordinal) ? new Uri(text).LocalPath
-                        : text.StartsWith("http", StringComparison.OrdinalIgnoreCase) ? "/vsicurl/" + text : text;
+                    continue;
+                }
+
+                if (text.StartsWith("file://", StringComparison.Ordinal))
+                {
+                    result[band] = new Uri(text).LocalPath;
+                }
+                else if (text.StartsWith("http", StringComparison.OrdinalIgnoreCase))
+                {
+                    result[band] = "/vsicurl/" + text;
+                }
+                else if ((sceneFolder ??= LocalSceneFolder(sample)) is { } folder)
+                {
+                    // Corpus layout 3 names a local source file by its name beside the scene's
+                    // Item; the scene is found in the catalog corpus.json names.
+                    result[band] = Path.Combine(folder, text);
                 }
             }
         }
 
         return result;
+    }
+
+    // The folder of the sample's Sentinel-2 scene in the local catalog the corpus was built from
+    // (corpus.json "source": "catalog <folder or catalog.json>"), or null.
+    private static string? LocalSceneFolder(PatchSample sample)
+    {
+        try
+        {
+            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(sample.Corpus, "corpus.json")));
+            var source = manifest?["source"]?.GetValue<string>();
+            if (source is null || !source.StartsWith("catalog ", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            var catalog = source["catalog ".Length..].Trim();
+            var root = Directory.Exists(catalog) ? catalog : File.Exists(catalog) ? Path.GetDirectoryName(catalog) : null;
+            return root is null ? null : Directory.EnumerateDirectories(root, sample.S2SceneId, SearchOption.AllDirectories).FirstOrDefault();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 }
