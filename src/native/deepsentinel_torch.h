@@ -177,6 +177,63 @@ DST_API int32_t dst_classifier_save(int64_t classifier, const char* encoder_path
 /* Restores a head written by dst_classifier_save into a classifier created with the same classes. */
 DST_API int32_t dst_classifier_load_head(int64_t classifier, const char* head_path);
 
+/*
+ * Super-resolution networks (DSen2 and VDSen2, Lanaras et al. 2018) behind handles of their own
+ * (dst_sr_*; a dst_model_* handle is not one of them, nor the other way round). The 2x model
+ * recovers the mid (20 m) bands at the fine (10 m) resolution from the fine and mid bands; the 6x
+ * model the coarse (60 m) bands from all three. Bands are DN; the network divides them by
+ * input_scale, upsamples the mid and coarse bands bilinearly to the fine grid, concatenates,
+ * and adds the upsampled recovered bands to its output (the skip connection).
+ * struct_size must be sizeof(dst_sr_config).
+ */
+typedef struct dst_sr_config {
+    int32_t struct_size;
+    int32_t factor;           /* 2 or 6 */
+    int32_t blocks;           /* residual blocks: 6 for DSen2, 32 for VDSen2 */
+    int32_t features;         /* features per convolution: 128 for DSen2, 256 for VDSen2 */
+    int32_t fine_channels;    /* 10 m bands (4) */
+    int32_t mid_channels;     /* 20 m bands (6) */
+    int32_t coarse_channels;  /* 60 m bands (2) for the 6x model, 0 for the 2x model */
+    int32_t device;           /* dst_device */
+    int64_t seed;             /* initial weights */
+    double learning_rate;     /* Adam */
+    double input_scale;       /* inputs are divided by it (the paper's 2000) */
+} dst_sr_config;
+
+/* One batch, sample-major float32: fine [batch, fine_channels, height, width], mid [batch,
+ * mid_channels, height/2, width/2], coarse [batch, coarse_channels, height/6, width/6] (6x only,
+ * else NULL), target [batch, outputs, height, width] (training only; outputs are the mid bands
+ * for 2x, the coarse bands for 6x). height and width are multiples of the factor. */
+typedef struct dst_sr_batch {
+    int32_t struct_size;
+    int32_t batch;
+    int32_t height;
+    int32_t width;
+    const float* fine;
+    int64_t fine_length;
+    const float* mid;
+    int64_t mid_length;
+    const float* coarse;
+    int64_t coarse_length;
+    const float* target;
+    int64_t target_length;
+} dst_sr_batch;
+
+DST_API int64_t dst_sr_create(const dst_sr_config* config);
+/* Loads a checkpoint written by dst_sr_save; optimizer_path may be NULL (inference only). */
+DST_API int64_t dst_sr_load(const char* checkpoint_path, const char* optimizer_path, int32_t device);
+DST_API int32_t dst_sr_free(int64_t model);
+DST_API int32_t dst_sr_get_config(int64_t model, dst_sr_config* config);
+DST_API int64_t dst_sr_step(int64_t model);
+DST_API int32_t dst_sr_parameter_count(int64_t model, int64_t* count);
+DST_API int32_t dst_sr_set_learning_rate(int64_t model, double learning_rate);
+/* One Adam step on the L1 loss between the output and target / input_scale; *loss receives it. */
+DST_API int32_t dst_sr_train_step(int64_t model, const dst_sr_batch* batch, float* loss);
+/* The recovered bands in DN: output_length must be batch * outputs * height * width. */
+DST_API int32_t dst_sr_predict(int64_t model, const dst_sr_batch* batch, float* output, int64_t output_length);
+/* A pickled dict torch.load reads ("format": "deepsentinel-superres", config, step, state_dict). */
+DST_API int32_t dst_sr_save(int64_t model, const char* checkpoint_path, const char* optimizer_path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,8 @@ public sealed class CmdletContractTests
     {
         "New", "Set", "Remove", "Add", "Clear", "Copy", "Move", "Rename", "Reset", "Start", "Stop", "Update",
         "Install", "Uninstall", "Save", "Export", "Publish", "Unpublish", "Register", "Unregister", "Restore", "Sync",
+        // Invoke-SuperResolution writes COGs and rewrites corpus samples' STAC Items.
+        "Invoke",
     };
 
     // The pipelines the product promises (brief and issues). An edge is checked once both ends exist.
@@ -31,6 +33,12 @@ public sealed class CmdletContractTests
         ("Import-EmbeddingModel", "Get-Embedding"),
         ("Get-PatchSample", "Split-LabelledCorpus"),
         ("Measure-Classification", "Export-ClassificationEvaluation"),
+        ("Get-SentinelScene", "Start-SuperResolutionTraining"),
+        ("Get-PatchSample", "Start-SuperResolutionTraining"),
+        ("Get-SentinelScene", "Invoke-SuperResolution"),
+        ("Get-PatchSample", "Invoke-SuperResolution"),
+        ("Get-SentinelScene", "Measure-SuperResolution"),
+        ("Get-PatchSample", "Measure-SuperResolution"),
     ];
 
     // Singular nouns that end in a lone 's' (the plural check below would flag them).

@@ -156,6 +156,14 @@ $bbox = '-Catalog $catalog -BoundingBox'
     @{ N = 'osm corpus missing'; S = 'Add-OsmLabel -Corpus ./none -Path $fx.Osm'; Id = 'CorpusNotFound'; NoWrite = 'none' }
     @{ N = 'osm piped strings'; S = "'a' | Add-OsmLabel `$fx.Osm"; Id = 'InputObjectNotBound' }
     @{ N = 'osm throttle 65'; S = 'Add-OsmLabel -Corpus $fx.Corpus -Path $fx.Osm -ThrottleLimit 65'; Id = 'ParameterArgumentValidationError' }
+    # --- Super-resolution (issue 15) ---
+    @{ N = 'superres factor 4'; S = 'Get-SentinelScene -Catalog $fx.Demo -Mission S2 -First 1 | Start-SuperResolutionTraining ./m -Factor 4'; Id = 'ParameterArgumentValidationError'; NoWrite = 'm' }
+    @{ N = 'superres empty pipeline'; S = '@() | Start-SuperResolutionTraining ./m'; Id = 'NoScenesAvailable'; NoWrite = 'm' }
+    @{ N = 'superres Sentinel-1 scene'; S = 'Get-SentinelScene -Catalog $fx.Demo -Mission S1 -First 1 | Start-SuperResolutionTraining ./m -Steps 1'; Id = 'InvalidParameterValue'; NoWrite = 'm' }
+    @{ N = 'superres crop larger than the scene'; S = 'Get-SentinelScene -Catalog $fx.Demo -Mission S2 -First 1 | Start-SuperResolutionTraining ./m -PatchSize 600'; Id = 'InvalidParameterValue'; NoWrite = 'm' }
+    @{ N = 'superres patch not a multiple of 6'; S = 'Get-SentinelScene -Catalog $fx.Demo -Mission S2 -First 1 | Start-SuperResolutionTraining ./m -PatchSize 50'; Id = 'InvalidParameterValue'; NoWrite = 'm' }
+    @{ N = 'superres model folder missing'; S = 'Get-SentinelScene -Catalog $fx.Demo -Mission S2 -First 1 | Invoke-SuperResolution ./none -OutFile ./x.tif'; Id = 'ParameterArgumentTransformationError'; NoWrite = 'x.tif' }
+    @{ N = 'superres embedding model as model'; S = 'Get-SentinelScene -Catalog $fx.Demo -Mission S2 -First 1 | Measure-SuperResolution $fx.Model'; Id = 'ParameterArgumentTransformationError' }
     # --- Start-Pretraining ---
     @{ N = 'train empty pipeline'; S = '@() | Start-Pretraining ./m'; Id = 'CorpusEmpty'; NoWrite = 'm' }
     @{ N = 'train filter kept nothing'; S = 'Get-PatchSample $fx.Corpus | ? Id -eq x | Start-Pretraining ./m'; Id = 'CorpusEmpty'; NoWrite = 'm' }

@@ -129,4 +129,11 @@ public static class ErrorIds
     public const string ClassNotInTraining = "ClassNotInTraining";
     /// <summary>The input does not match the model: its bands or sensors differ from the model card, or the encoder does not fit the task.</summary>
     public const string ModelInputMismatch = "ModelInputMismatch";
+
+    /// <summary>A super-resolution window (bounding box or corpus sample) is not inside the scene it is read from.</summary>
+    public const string SuperResolutionWindowOutsideScene = "SuperResolutionWindowOutsideScene";
+    /// <summary>A super-resolution model of one factor (2x: 20 m bands; 6x: 60 m bands) was given where the other is needed, or two of the same.</summary>
+    public const string SuperResolutionFactorMismatch = "SuperResolutionFactorMismatch";
+    /// <summary>A corpus sample does not name the scene bands at their native resolution (deepsentinel:source_assets) that super-resolution reads.</summary>
+    public const string SuperResolutionSourceMissing = "SuperResolutionSourceMissing";
 }

@@ -109,12 +109,14 @@ internal sealed class ModelFolder(string path)
     public void WriteCard(ModelCard card) => WriteAtomically(CardPath, JsonSerializer.Serialize(card, ModelCard.Json));
 
     /// <summary>Saves weights and optimizer state, points latest.json at them and prunes old ones.</summary>
-    public CheckpointInfo SaveCheckpoint(TorchModel model, int epoch, int keep)
+    public CheckpointInfo SaveCheckpoint(TorchModel model, int epoch, int keep) => SaveCheckpoint(model.Step, model.Save, epoch, keep);
+
+    /// <summary>The same for any network that saves itself to (checkpoint, optimizer) paths.</summary>
+    public CheckpointInfo SaveCheckpoint(long step, Action<string, string> save, int epoch, int keep)
     {
-        var step = model.Step;
         var name = "step-" + step.ToString("D9", CultureInfo.InvariantCulture);
         var info = new CheckpointInfo(step, epoch, $"{CheckpointFolder}/{name}.pt", $"{CheckpointFolder}/{name}.optim");
-        model.Save(Resolve(info.Checkpoint), Resolve(info.Optimizer));
+        save(Resolve(info.Checkpoint), Resolve(info.Optimizer));
         WriteAtomically(System.IO.Path.Combine(Path, CheckpointFolder, LatestFile), JsonSerializer.Serialize(info, ModelCard.Json));
 
         var old = Directory.GetFiles(System.IO.Path.Combine(Path, CheckpointFolder), "step-*.pt")
@@ -131,7 +133,7 @@ internal sealed class ModelFolder(string path)
         return info;
     }
 
-    private static void WriteAtomically(string file, string text)
+    internal static void WriteAtomically(string file, string text)
     {
         try
         {

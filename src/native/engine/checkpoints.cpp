@@ -26,6 +26,8 @@ c10::impl::GenericDict config_dict(const dst_model_config& c) {
     return d;
 }
 
+}  // namespace
+
 c10::IValue required(const c10::impl::GenericDict& d, const std::string& key, const std::string& file) {
     auto it = d.find(key);
     if (it == d.end()) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, " lacks '", key, "'"));
@@ -50,8 +52,6 @@ int32_t read_int32(const c10::impl::GenericDict& d, const std::string& key, cons
         fail(DST_CORRUPT_FILE, msg("checkpoint ", file, ": '", key, "' is out of range"));
     return static_cast<int32_t>(v);
 }
-
-}  // namespace
 
 void write_atomically(const std::string& path, const std::vector<char>& bytes) {
     const std::string temp = path + ".partial";

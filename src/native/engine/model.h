@@ -36,6 +36,8 @@ int64_t register_model(std::shared_ptr<Model> model);
 std::shared_ptr<Model> unregister_model(int64_t handle, bool& last);
 
 void validate_config(const dst_model_config& c);
+// DST_CPU, or DST_CUDA where libtorch has CUDA and a GPU (else DST_DEVICE_UNAVAILABLE).
+torch::Device resolve_device(int32_t device);
 std::shared_ptr<Model> build_model(const dst_model_config& cfg);
 
 // Copies a tensor into a caller's float buffer of exactly its size.

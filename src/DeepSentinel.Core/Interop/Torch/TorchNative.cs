@@ -96,6 +96,9 @@ internal static unsafe partial class TorchNative
 
     public static int CudaDeviceCount() => F.CudaDeviceCount();
 
+    /// <summary>The calling thread's last native status (for calls that return a handle).</summary>
+    internal static int LastStatus() => F.LastStatus();
+
     /// <summary>Bounds the native CPU block cache (0 turns it off and empties it).</summary>
     public static void SetCpuCacheLimit(long bytes) => Check(F.SetCpuCacheLimit(bytes), bytes);
 
@@ -237,9 +240,9 @@ internal static unsafe partial class TorchNative
         }
     }
 
-    private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text + "\0");
+    internal static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text + "\0");
 
-    private static void Check(int status, object? target)
+    internal static void Check(int status, object? target)
     {
         if (status != Ok)
         {
@@ -248,7 +251,7 @@ internal static unsafe partial class TorchNative
     }
 
     // Must run on the thread that made the failing call: the native error slot is per thread.
-    private static DeepSentinelException LastError(int status, object? target)
+    internal static DeepSentinelException LastError(int status, object? target)
     {
         var message = Marshal.PtrToStringUTF8(F.LastError()) ?? "the training engine failed without a message";
         var text = char.ToUpperInvariant(message[0]) + message[1..] + (message.EndsWith('.') ? string.Empty : ".");
