@@ -16,8 +16,13 @@ public sealed class CmdletContractTests
     {
         "New", "Set", "Remove", "Add", "Clear", "Copy", "Move", "Rename", "Reset", "Start", "Stop", "Update",
         "Install", "Uninstall", "Save", "Export", "Publish", "Unpublish", "Register", "Unregister", "Restore", "Sync",
-        // Invoke-SuperResolution writes COGs and rewrites corpus samples' STAC Items.
-        "Invoke",
+    };
+
+    // Invoke is neither: Invoke-ClassPrediction only returns objects, Invoke-SuperResolution writes
+    // COGs and rewrites corpus samples' STAC Items. These are the Invoke cmdlets that change state.
+    private static readonly HashSet<string> StateChangingInvokes = new(StringComparer.Ordinal)
+    {
+        "SuperResolution",
     };
 
     // The pipelines the product promises (brief and issues). An edge is checked once both ends exist.
@@ -158,7 +163,7 @@ public sealed class CmdletContractTests
     public void State_changing_verbs_support_ShouldProcess(string typeName)
     {
         var meta = Meta(typeName);
-        if (StateChangingVerbs.Contains(meta.Verb))
+        if (StateChangingVerbs.Contains(meta.Verb) || (meta.Verb == "Invoke" && StateChangingInvokes.Contains(meta.Noun)))
         {
             Assert.True(meta.SupportsShouldProcess, $"{typeName} changes state and must support -WhatIf/-Confirm.");
         }
