@@ -127,7 +127,7 @@ public sealed class LabelledImageTests : IDisposable
         Assert.Equal(1300f, patch.S2![0]); // B01 is the 13th file band
         AssertSameAsPython(images[1]); // described in EuroSAT's order
 
-        var rgb = Read(root, change: o => o with { PatchSize = 32, Bands = ["B04", "B03", "B02"] });
+        var rgb = Read(root, change: o => o with { Bands = ["B04", "B03", "B02"] });
         Assert.All(rgb, i => Assert.Equal(["B02", "B03", "B04"], i.InputBands));
         var p = rgb[0].Read();
         Assert.True(float.IsNaN(p.S2![0]));
