@@ -99,7 +99,7 @@ $rows = foreach ($name in $inputs.Keys) {
 }
 $source = if ($TrainIdFile) { "split files $TrainIdFile, $TestIdFile" } else { "seeded 70/30 split (seed $Seed)" }
 "Dataset $DatasetPath, $source, $Epochs epochs, batch $BatchSize."
-$rows | Format-Table -AutoSize | Out-String | Write-Output
+$rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Output
 'Published anchors on the real EuroSAT: 98.57 % (Helber et al.); 99.1 % fine-tuned from SSL4EO-S12 MoCo/DINO ResNet-50.'
 'A generated dataset is separable by design: its figures show the experiments run and are computed right, not what an encoder is worth.'
 "Classifiers (evaluation.json, confusion-matrix.png): $(Join-Path $WorkFolder 'classifiers' $stamp)"

@@ -58,8 +58,11 @@ Describe 'Get-LabelledImage' {
         $images[0].InputLevel | Should -Be 'RGB'
         $patch = $images[0].Read()
         [single]::IsNaN($patch.S2[0]) | Should -BeTrue
-        $red = & /usr/bin/python3 -c "from osgeo import gdal; import sys; print(int(gdal.Open(sys.argv[1]).GetRasterBand(1).ReadAsArray()[0, 0]))" $images[0].Path
-        [math]::Abs($patch.S2[3 * 64 * 64] - [int]$red * 3000 / 255) | Should -BeLessThan 1e-3
+        $red = & /usr/bin/python3 -c "from osgeo import gdal; import sys; d = gdal.Open(sys.argv[1]); print(' '.join(str(int(d.GetRasterBand(b).ReadAsArray()[0, 0])) for b in (1, 2, 3)))" $images[0].Path
+        $r, $g, $b = $red -split ' ' | ForEach-Object { [int]$_ * 3000 / 255 }
+        [math]::Abs($patch.S2[3 * 64 * 64] - $r) | Should -BeLessThan 1e-3
+        [math]::Abs($patch.S2[2 * 64 * 64] - $g) | Should -BeLessThan 1e-3
+        [math]::Abs($patch.S2[1 * 64 * 64] - $b) | Should -BeLessThan 1e-3
     }
 
     It 'skips bad files with warnings naming them; bad folders are DatasetInvalid' {
