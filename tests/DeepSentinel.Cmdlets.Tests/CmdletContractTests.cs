@@ -44,6 +44,8 @@ public sealed class CmdletContractTests
         ("Get-PatchSample", "Invoke-SuperResolution"),
         ("Get-SentinelScene", "Measure-SuperResolution"),
         ("Get-PatchSample", "Measure-SuperResolution"),
+        ("Get-LabelledImage", "Split-LabelledCorpus"),
+        ("Get-LabelledImage", "Invoke-ClassPrediction"),
     ];
 
     // Singular nouns that end in a lone 's' (the plural check below would flag them).

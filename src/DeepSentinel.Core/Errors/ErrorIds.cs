@@ -136,4 +136,11 @@ public static class ErrorIds
     public const string SuperResolutionFactorMismatch = "SuperResolutionFactorMismatch";
     /// <summary>A corpus sample does not name the scene bands at their native resolution (deepsentinel:source_assets) that super-resolution reads.</summary>
     public const string SuperResolutionSourceMissing = "SuperResolutionSourceMissing";
+
+    // EuroSAT-style datasets (issue 14, eurosat-14).
+
+    /// <summary>A dataset folder is missing, has no class folders, lacks a class asked for, or holds no usable image.</summary>
+    public const string DatasetInvalid = "DatasetInvalid";
+    /// <summary>The input's Sentinel-2 bands differ from those a classifier's card (or a pretrained encoder's card) lists.</summary>
+    public const string ModelBandMismatch = "ModelBandMismatch";
 }

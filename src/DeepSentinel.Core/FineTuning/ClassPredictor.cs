@@ -83,6 +83,7 @@ public sealed class ClassPredictor : IDisposable
                 $"Patch '{patch.SampleId}' has {patch.Modalities} data only; the classifier {_model.Name} is fed {_model.Sensors}.", patch.SampleId);
         }
 
+        ModelBands.Check(_model, selected);
         if (selected.Height != _model.Card.PatchSize || selected.Width != _model.Card.PatchSize)
         {
             throw DeepSentinelException.InvalidArgument(ErrorIds.TrainingInputInvalid,

@@ -86,6 +86,17 @@ public sealed record ClassifierCard
 
     /// <summary>When the classifier was written.</summary>
     public DateTimeOffset CreatedUtc { get; init; }
+
+    /// <summary>
+    /// The Sentinel-2 bands the classifier was trained on, measured rather than filled (the 12
+    /// L2A bands for corpus samples; e.g. B02,B03,B04 for RGB images), in corpus order. Input with
+    /// other bands is refused (ModelBandMismatch). Null on cards written before it was recorded,
+    /// and for S1 classifiers.
+    /// </summary>
+    public IReadOnlyList<string>? InputBands { get; init; }
+
+    /// <summary>The processing level of the values trained on: L2A (the corpus), L1C (EuroSAT MS) or RGB (8-bit display values).</summary>
+    public string? InputLevel { get; init; }
 }
 
 /// <summary>

@@ -53,6 +53,7 @@ public sealed class FineTuningService(TimeProvider? time = null)
 
         var sensors = ResolveSensors(pretrained, options);
         var classes = ResolveClasses(split, options);
+        var (inputBands, inputLevel) = ModelBands.ResolveForTraining(split, sensors, pretrained);
         var weights = ClassWeights(split.Train, classes, options);
         TorchNative.EnsureLoaded();
         TorchNative.SetThreads(options.Threads ?? Environment.ProcessorCount);
@@ -100,6 +101,8 @@ public sealed class FineTuningService(TimeProvider? time = null)
             Options = options,
             Engine = TorchNative.Version,
             CreatedUtc = _time.GetUtcNow(),
+            InputBands = inputBands,
+            InputLevel = inputLevel,
         };
         var model = ClassificationModel.Create(folder, card, null);
         classifier.Save(model.EncoderCheckpointPath, model.HeadCheckpointPath);
@@ -266,7 +269,7 @@ public sealed class FineTuningService(TimeProvider? time = null)
 
         return ReferenceEquals(s2, patch.S2) && ReferenceEquals(s1, patch.S1)
             ? patch
-            : new TrainingPatch(patch.SampleId, patch.Height, patch.Width, s2, s1, patch.Location) { Georeference = patch.Georeference };
+            : new TrainingPatch(patch.SampleId, patch.Height, patch.Width, s2, s1, patch.Location) { Georeference = patch.Georeference, InputBands = patch.InputBands };
     }
 
     private static SensorInput ResolveSensors(EmbeddingModel? pretrained, FineTuningOptions options)

@@ -76,6 +76,12 @@ public sealed class TrainingPatch : ITrainingPatchProvider
     /// <summary>The patch's grid, when it came from a corpus (null for synthetic or in-memory patches).</summary>
     public PatchGeoreference? Georeference { get; init; }
 
+    /// <summary>
+    /// The Sentinel-2 bands the patch measures, in corpus order, when not all of <see cref="S2BandNames"/>
+    /// (an RGB image: B02, B03, B04; the other channels are NaN). Null: every S2 channel is a measured band.
+    /// </summary>
+    public IReadOnlyList<string>? InputBands { get; init; }
+
     /// <summary>Sentinel-2 bands, [bands, height, width], or null when missing (clouded).</summary>
     public float[]? S2 { get; }
 
