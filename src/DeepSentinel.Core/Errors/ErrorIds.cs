@@ -136,4 +136,7 @@ public static class ErrorIds
     public const string SuperResolutionFactorMismatch = "SuperResolutionFactorMismatch";
     /// <summary>A corpus sample does not name the scene bands at their native resolution (deepsentinel:source_assets) that super-resolution reads.</summary>
     public const string SuperResolutionSourceMissing = "SuperResolutionSourceMissing";
+
+    /// <summary>A server kept answering 429 Too Many Requests (rate limit) until the retry budget ran out, or asked to wait longer than allowed.</summary>
+    public const string RateLimited = "RateLimited";
 }
