@@ -3,6 +3,7 @@ using DeepSentinel.Core.Sampling;
 using DeepSentinel.Core.Scenes;
 using DeepSentinel.Core.Tests.Raster;
 using DeepSentinel.Core.Tests.TestServers;
+using Xunit.Abstractions;
 
 namespace DeepSentinel.Core.Tests.Sampling;
 
@@ -12,7 +13,7 @@ namespace DeepSentinel.Core.Tests.Sampling;
 /// a rerun reads the corpus's scene cache.
 /// </summary>
 [Collection(DemoCatalogCollection.Name)]
-public sealed class SceneCacheCorpusTests(DemoCatalogFixture fixture) : IDisposable
+public sealed class SceneCacheCorpusTests(DemoCatalogFixture fixture, ITestOutputHelper output) : IDisposable
 {
     private readonly TemporaryFolders _folders = new();
 
@@ -90,6 +91,9 @@ public sealed class SceneCacheCorpusTests(DemoCatalogFixture fixture) : IDisposa
         Assert.Contains(reporter.VerboseMessages, m => m.StartsWith("STAC: ", StringComparison.Ordinal) && m.Contains("per accepted sample", StringComparison.Ordinal));
         Assert.Contains(reporter.ProgressUpdates, p => p.Status.Contains("STAC requests", StringComparison.Ordinal));
 
+        output.WriteLine($"per point: {perPoint.StacRequests.Describe(a.Count)}");
+        output.WriteLine($"cached:    {cached.StacRequests.Describe(b.Count)}");
+
         // A rerun asking for more samples reads the corpus's scene cache: the same keys, no search.
         var more = Request(server.RootUrl, cachedFolder, SceneLookup.Cached, 8);
         var c = await CorpusTestSupport.RunAsync(more);
@@ -99,5 +103,7 @@ public sealed class SceneCacheCorpusTests(DemoCatalogFixture fixture) : IDisposa
         var d = await CorpusTestSupport.RunAsync(morePerPoint);
         Assert.Equal(d.Select(s => (s.Id, s.S2SceneId, s.S1SceneId)), c.Select(s => (s.Id, s.S2SceneId, s.S1SceneId)));
         Assert.True(more.StacRequests.Searches < morePerPoint.StacRequests.Searches);
+        output.WriteLine($"rerun to 8, per point: {morePerPoint.StacRequests.Describe(2)}");
+        output.WriteLine($"rerun to 8, cached:    {more.StacRequests.Describe(2)}");
     }
 }
