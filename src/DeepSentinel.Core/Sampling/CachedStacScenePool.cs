@@ -249,7 +249,7 @@ public sealed class CachedStacScenePool : IScenePool
                 return null;
             }
 
-            return await _search.ReadItemsAsync(_template, items.Select(i => i!.ToJsonString()), _reporter, cancellationToken).ConfigureAwait(false);
+            return await _search.ReadItemsAsync(_template with { Query = key.Query }, items.Select(i => i!.ToJsonString()), _reporter, cancellationToken).ConfigureAwait(false);
         }
         catch (JsonException)
         {

@@ -151,12 +151,15 @@ public sealed class SceneSearchService
     internal async Task<List<SentinelScene>> ReadItemsAsync(SceneSearchRequest request, IEnumerable<string> itemJson, IOperationReporter reporter, CancellationToken cancellationToken)
     {
         var profile = ProfileOf(request);
+        // As the search read them: an item without "collection" belongs to the one collection searched.
+        var groups = PlanGroups(request.Query, profile);
+        var fallbackCollection = groups.Count == 1 && groups[0].Collections.Length == 1 ? groups[0].Collections[0] : null;
         var signer = profile.SignsAssets && request.SignAssets ? _services.GetSigner(request.SasTokenEndpoint, SubscriptionKeyOf(request)) : null;
         var scenes = new List<SentinelScene>();
         foreach (var json in itemJson)
         {
             using var document = JsonDocument.Parse(json);
-            var scene = ReadScene(document.RootElement, null, profile.Name, null, reporter);
+            var scene = ReadScene(document.RootElement, null, profile.Name, fallbackCollection, reporter);
             if (scene is null)
             {
                 continue;
