@@ -46,3 +46,110 @@ Describe 'Get-SentinelScene' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'SceneItemInvalid,*'
     }
 }
+
+Describe 'New-PatchSample -SceneLookup against a loopback STAC API (issue 16)' {
+    BeforeAll {
+        $fixture = Get-TestFixture
+        $ProgressPreference = 'SilentlyContinue'
+        # The demo catalog's items as an API serves them: absolute hrefs, footprints parsed for the
+        # intersects/bbox filters (real APIs test geometries, not only bboxes).
+        $items = foreach ($file in Get-ChildItem $fixture.Demo -Recurse -Filter '*.json' | Where-Object { $_.Directory.Parent.Name -in 'sentinel-2-l2a', 'sentinel-1-rtc' }) {
+            $item = Get-Content $file -Raw | ConvertFrom-Json -AsHashtable -DateKind String
+            foreach ($asset in $item.assets.Values) { $asset.href = [IO.Path]::GetFullPath((Join-Path $file.DirectoryName $asset.href)) }
+            $item.links = @()
+            $json = $item | ConvertTo-Json -Depth 50 -Compress
+            $document = [System.Text.Json.JsonDocument]::Parse($json)
+            [pscustomobject]@{
+                Json       = $json
+                Collection = $item.collection
+                Datetime   = [DateTimeOffset]::Parse($document.RootElement.GetProperty('properties').GetProperty('datetime').GetString(), [cultureinfo]::InvariantCulture)
+                Footprint  = [DeepSentinel.Core.Geometry.GeoJson]::ReadGeometry($document.RootElement.GetProperty('geometry'))
+            }
+        }
+        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
+        $requests = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+        $server = Start-ThreadJob -ArgumentList $port, $requests, $items {
+            param($port, $requests, $items)
+            $listener = [System.Net.HttpListener]::new()
+            $listener.Prefixes.Add("http://127.0.0.1:$port/")
+            $listener.Start()
+            $root = "http://127.0.0.1:$port/api/"
+            $deadline = [DateTime]::UtcNow.AddMinutes(15); $task = $null
+            while ($listener.IsListening -and [DateTime]::UtcNow -lt $deadline) {
+                # One pending accept at a time: a new GetContextAsync would strand the request the old one gets.
+                if ($null -eq $task) { $task = $listener.GetContextAsync() }
+                if (-not $task.Wait(1000)) { continue }
+                $context = $task.Result; $task = $null
+                $path = $context.Request.Url.AbsolutePath.TrimEnd('/')
+                $requests.Enqueue("$($context.Request.HttpMethod) $path")
+                if ($path -eq '/api') {
+                    $text = @{ type = 'Catalog'; id = 'loopback'; stac_version = '1.0.0'; description = 'test'
+                        conformsTo = @('https://api.stacspec.org/v1.0.0/core', 'https://api.stacspec.org/v1.0.0/item-search')
+                        links = @(@{ rel = 'self'; href = $root }, @{ rel = 'search'; href = "${root}search"; method = 'POST' }) } | ConvertTo-Json -Depth 5
+                } else {
+                    $reader = [IO.StreamReader]::new($context.Request.InputStream)
+                    $body = [System.Text.Json.JsonDocument]::Parse($reader.ReadToEnd()).RootElement
+                    $collections = @($body.GetProperty('collections').EnumerateArray() | ForEach-Object GetString)
+                    $area = $null; $bbox = [System.Text.Json.JsonElement]::new(); $geometry = [System.Text.Json.JsonElement]::new()
+                    if ($body.TryGetProperty('intersects', [ref] $geometry)) { $area = [DeepSentinel.Core.Geometry.GeoJson]::ReadGeometry($geometry) }
+                    elseif ($body.TryGetProperty('bbox', [ref] $bbox)) {
+                        $b = @($bbox.EnumerateArray() | ForEach-Object GetDouble)
+                        $area = [DeepSentinel.Core.Geometry.GeoJson]::Wgs84Factory.ToGeometry([NetTopologySuite.Geometries.Envelope]::new($b[0], $b[2], $b[1], $b[3]))
+                    }
+                    $range = $body.GetProperty('datetime').GetString() -split '/'
+                    $from = [DateTimeOffset]::Parse($range[0], [cultureinfo]::InvariantCulture); $to = [DateTimeOffset]::Parse($range[1], [cultureinfo]::InvariantCulture)
+                    $found = @($items | Where-Object { $_.Collection -in $collections -and $_.Datetime -ge $from -and $_.Datetime -le $to -and $area.Intersects($_.Footprint) })
+                    $text = '{"type":"FeatureCollection","links":[],"features":[' + (($found | ForEach-Object Json) -join ',') + ']}'
+                }
+                $bytes = [Text.Encoding]::UTF8.GetBytes($text)
+                $context.Response.ContentType = 'application/json'
+                $context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
+                $context.Response.Close()
+            }
+        }
+        Start-Sleep -Milliseconds 500
+        $api = "http://127.0.0.1:$port/api"
+        $s2 = Get-SentinelScene -Catalog $fixture.Demo -Mission S2
+        $wkt = [NetTopologySuite.Operation.Union.CascadedPolygonUnion]::Union([NetTopologySuite.Geometries.Geometry[]] @($s2.Footprint)).AsText()
+        # Planetary Computer's profile (its collection names, as the demo items have them) at the loopback address.
+        $common = @{ Provider = 'PlanetaryComputer'; StacUrl = $api; Intersects = $wkt; Start = '2019-08-01'; End = '2019-08-20'; Count = 4; Seed = 1; ThrottleLimit = 2 }
+        function Get-CorpusFiles([string] $Root) {
+            Get-ChildItem $Root -Recurse -File | Where-Object { $_.FullName -notmatch '[\\/](scene-cache|\.staging)[\\/]' } |
+                ForEach-Object { [pscustomobject]@{ Path = [IO.Path]::GetRelativePath($Root, $_.FullName); Hash = (Get-FileHash $_.FullName).Hash } } | Sort-Object Path
+        }
+    }
+
+    AfterAll { $server | Stop-Job -PassThru | Remove-Job -Force }
+
+    It 'the cached lookup builds the per-point corpus file for file, with far fewer requests, and reports them' {
+        $folder = New-TestFolder
+        $requests.Clear()
+        $perPoint = New-PatchSample (Join-Path $folder 'pp') @common -SceneLookup PerPoint
+        $perPointRequests = $requests.Count
+        $requests.Clear()
+        $verbose = New-PatchSample (Join-Path $folder 'cached') @common -Verbose 4>&1
+        $cachedRequests = $requests.Count
+        $cached = @($verbose | Where-Object { $_ -is [DeepSentinel.Core.Corpus.PatchSample] })
+
+        $perPoint.Count | Should -Be 4
+        ($cached | ForEach-Object { "$($_.Id) $($_.S2SceneId) $($_.S1SceneId)" }) | Should -Be ($perPoint | ForEach-Object { "$($_.Id) $($_.S2SceneId) $($_.S1SceneId)" })
+        $a = Get-CorpusFiles (Join-Path $folder 'pp'); $b = Get-CorpusFiles (Join-Path $folder 'cached')
+        Compare-Object $a $b -Property Path, Hash | Should -BeNullOrEmpty
+        $a.Count | Should -BeGreaterThan 20
+        @(Get-ChildItem (Join-Path $folder 'cached' 'scene-cache') -Recurse -Filter '*.json').Count | Should -BeGreaterThan 0
+        Test-Path (Join-Path $folder 'pp' 'scene-cache') | Should -BeFalse
+
+        $summary = @($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'STAC: *' })
+        $summary.Count | Should -Be 1
+        $summary[0].Message | Should -Match "STAC: \d+ searches \([\d.]+ per accepted sample\), $cachedRequests requests"
+        $cachedRequests * 3 | Should -BeLessThan $perPointRequests
+
+        # A rerun to more samples reads the corpus's cache: only bins not seen before are searched.
+        $requests.Clear()
+        $more = New-PatchSample (Join-Path $folder 'cached') @common -Count 6 -Verbose 4>&1
+        @($more | Where-Object { $_ -is [DeepSentinel.Core.Corpus.PatchSample] }).Count | Should -Be 6
+        ($more | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'STAC: *' }).Message | Should -Match '[1-9]\d* from the corpus'
+        $requests.Count | Should -BeLessThan $perPointRequests
+    }
+}

@@ -61,7 +61,7 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
     public DateTime End { get; set; }
 
     /// <summary>STAC API.</summary>
-    [Parameter(ParameterSetName = ProviderSet, HelpMessage = "The STAC API to search per point: PlanetaryComputer (default), EarthSearch or CopernicusDataSpace.")]
+    [Parameter(ParameterSetName = ProviderSet, HelpMessage = "The STAC API to search: PlanetaryComputer (default), EarthSearch or CopernicusDataSpace.")]
     public StacProvider Provider { get; set; } = StacProvider.PlanetaryComputer;
 
     /// <summary>STAC API URL.</summary>
@@ -116,6 +116,10 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
     /// <summary>Shard from the environment.</summary>
     [Parameter(HelpMessage = "Take this machine's shard from JOB_COMPLETION_INDEX (set by Kubernetes in each pod of an Indexed Job) and the shard count from -ShardCount or DEEPSENTINEL_SHARD_COUNT, so the same command runs on a laptop and in every pod. Not with -Shard.")]
     public SwitchParameter ShardFromEnvironment { get; set; }
+
+    /// <summary>How scenes are looked up on a STAC API.</summary>
+    [Parameter(ParameterSetName = ProviderSet, HelpMessage = "How scenes are found on the STAC API: Cached (default) searches once per 1-degree cell, mission and 12-day bin and keeps the result for the run and in the corpus's scene-cache/ folder; PerPoint searches for every point. Both build the same corpus.")]
+    public SceneLookup SceneLookup { get; set; } = SceneLookup.Cached;
 
     /// <summary>Workers.</summary>
     [Parameter(HelpMessage = "Parallel workers, each with its own GDAL handles (default: the number of cores).")]
@@ -193,6 +197,7 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
             ShardCount = _shardCount,
             ThrottleLimit = ThrottleLimit,
             MaxPoints = MaxPoints,
+            SceneLookup = SceneLookup,
             Storage = _storage,
             Scenes = piped ? _scenes : null,
             Source = piped ? null : _catalog is not null

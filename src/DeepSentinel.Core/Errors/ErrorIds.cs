@@ -143,4 +143,6 @@ public static class ErrorIds
     public const string DatasetInvalid = "DatasetInvalid";
     /// <summary>The input's Sentinel-2 bands differ from those a classifier's card (or a pretrained encoder's card) lists.</summary>
     public const string ModelBandMismatch = "ModelBandMismatch";
+    /// <summary>A server kept answering 429 Too Many Requests (rate limit) until the retry budget ran out, or asked to wait longer than allowed.</summary>
+    public const string RateLimited = "RateLimited";
 }

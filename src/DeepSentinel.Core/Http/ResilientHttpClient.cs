@@ -56,7 +56,7 @@ public sealed class ResilientHttpClient
     /// Returns the first response that is not retryable (successful or not), body buffered.
     /// </summary>
     /// <exception cref="DeepSentinelException">
-    /// <see cref="ErrorIds.ServerUnavailable"/>, <see cref="ErrorIds.RequestTimedOut"/> or
+    /// <see cref="ErrorIds.RateLimited"/> (429s), <see cref="ErrorIds.ServerUnavailable"/>, <see cref="ErrorIds.RequestTimedOut"/> or
     /// <see cref="ErrorIds.EndpointUnreachable"/> once the retry budget is spent.
     /// </exception>
     public Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken)
@@ -197,6 +197,15 @@ public sealed class ResilientHttpClient
     private static DeepSentinelException Exhausted(string target, int attempts, HttpStatusCode? status, Exception? failure, string reason)
     {
         var tries = string.Create(CultureInfo.InvariantCulture, $"after {attempts} attempt{(attempts == 1 ? string.Empty : "s")}");
+        if (status == HttpStatusCode.TooManyRequests)
+        {
+            return new DeepSentinelException(
+                ErrorIds.RateLimited,
+                ErrorKind.ResourceUnavailable,
+                $"The server at {target} kept answering HTTP 429 (Too Many Requests: its rate limit) {tries}; {reason}. Wait and rerun (a corpus resumes where it stopped), or lower -ThrottleLimit so fewer requests are in flight.",
+                target);
+        }
+
         if (status is { } s)
         {
             return new DeepSentinelException(

@@ -64,6 +64,12 @@ public sealed record PatchSampleRequest
     /// <summary>Credentials and transfer settings for a cloud destination.</summary>
     public Storage.StorageOptions? Storage { get; init; }
 
+    /// <summary>How scenes are looked up on a live STAC API: cached per grid cell and 12-day bin (default), or searched per point.</summary>
+    public SceneLookup SceneLookup { get; init; } = SceneLookup.Cached;
+
+    /// <summary>Counts the run's STAC requests (searches, HTTP requests, retries, cache hits); read it during or after the run.</summary>
+    public Stac.StacRequestCounter StacRequests { get; init; } = new();
+
     /// <summary>Scenes from the pipeline: sample inside their footprints instead of searching.</summary>
     public IReadOnlyList<SentinelScene>? Scenes { get; init; }
 
@@ -219,6 +225,7 @@ public sealed class PatchSampleService
         {
             corpus = PatchCorpus.Open(request.Destination, request.Storage, _services, reporter);
             await corpus.EnsureManifestAsync(manifest, cancellationToken).ConfigureAwait(false);
+            (pool as CachedStacScenePool)?.AttachCorpus(corpus.Store, readOnly: false);
         }
         else if (location.Kind != StoreKind.Local || Directory.Exists(location.LocalPath))
         {
@@ -232,6 +239,12 @@ public sealed class PatchSampleService
             if (existing is not null && existing.DifferencesFrom(manifest) is { Count: > 0 } differences)
             {
                 throw new DeepSentinelException(ErrorIds.CorpusParametersMismatch, ErrorKind.InvalidArgument, $"The corpus in {corpus.Store.DisplayName} was built with other parameters: {string.Join("; ", differences)}.", corpus.Store.DisplayName);
+            }
+
+            // A plan may read the corpus's scene cache (of this same corpus: the manifest matched), never write it.
+            if (existing is not null)
+            {
+                (pool as CachedStacScenePool)?.AttachCorpus(corpus.Store, readOnly: true);
             }
         }
 
@@ -318,6 +331,11 @@ public sealed class PatchSampleService
             await FinishAsync(corpus!, manifest, request, merged, counters, reporter, cancellationToken).ConfigureAwait(false);
         }
 
+        if (pool is StacScenePool or CachedStacScenePool)
+        {
+            reporter.Verbose(request.StacRequests.Describe(counters.NewAccepted));
+        }
+
         reporter.Progress(new ProgressUpdate(ProgressId, "Building patch corpus", "done", 100, 0, Completed: true));
     }
 
@@ -335,6 +353,7 @@ public sealed class PatchSampleService
             partials += local.DeleteAbandonedTemporaryFiles("journal");
             partials += local.DeleteAbandonedTemporaryFiles("samples");
             partials += local.DeleteAbandonedTemporaryFiles("index");
+            partials += local.DeleteAbandonedTemporaryFiles(CachedStacScenePool.CacheFolder);
         }
 
         if (staging + partials > 0)
@@ -451,7 +470,10 @@ public sealed class PatchSampleService
         }
 
         var source = request.Source!;
-        return new StacScenePool(new SceneSearchService(_services), source with { Query = source.Query with { MaxCloudCover = request.MaxCloudCover } }, reporter);
+        var template = source with { Query = source.Query with { MaxCloudCover = request.MaxCloudCover }, RequestCounter = request.StacRequests };
+        return request.SceneLookup == SceneLookup.PerPoint
+            ? new StacScenePool(new SceneSearchService(_services), template, reporter)
+            : new CachedStacScenePool(new SceneSearchService(_services), template, request.SourceFingerprint(), request.Start, reporter);
     }
 
     /// <summary>Which points a pass of workers takes: First, First + Step, ...; with a share, until the shard's own accepted points reach it.</summary>
@@ -461,6 +483,7 @@ public sealed class PatchSampleService
     private sealed class Counters
     {
         public long Attempts;
+        public long NewAccepted;
         public int Rejected;
         public int Failed;
         public int Deferred;
@@ -1020,6 +1043,7 @@ public sealed class PatchSampleService
                         var sample = await SampleWriter.WriteAsync(_corpus!, new AcceptedPatch(point, s2, s1, grid, footprint, s2Pixels, s1Pixels, cloudBoth, noDataBoth), _staging!.Folder, _cancellationToken).ConfigureAwait(false);
                         await _corpus!.WriteJournalAsync(point.Index, accepted: true, sample.ToJsonLine(), _cancellationToken).ConfigureAwait(false);
                         Interlocked.Increment(ref _newAccepted);
+                        Interlocked.Increment(ref _counters.NewAccepted);
                         Interlocked.Exchange(ref _consecutiveWriteFailures, 0);
                         return (Outcome.Accepted, sample);
                     }
@@ -1102,9 +1126,23 @@ public sealed class PatchSampleService
             _reporter.Progress(new ProgressUpdate(
                 ProgressId,
                 _planOnly ? "Planning patch corpus" : "Building patch corpus",
-                string.Create(CultureInfo.InvariantCulture, $"{accepted}/{_request.Count} samples, {Volatile.Read(ref _counters.Rejected)} points rejected, {Volatile.Read(ref _counters.Failed)} failed, {rate:0.00} samples/s"),
+                string.Create(CultureInfo.InvariantCulture, $"{accepted}/{_request.Count} samples, {Volatile.Read(ref _counters.Rejected)} points rejected, {Volatile.Read(ref _counters.Failed)} failed, {rate:0.00} samples/s{StacStatus(fresh)}"),
                 Math.Min(100, accepted * 100 / _request.Count),
                 remaining));
+        }
+
+        // Live STAC sources: the requests so far per sample accepted in this run.
+        private string StacStatus(long accepted)
+        {
+            if (_pool is not (StacScenePool or CachedStacScenePool))
+            {
+                return string.Empty;
+            }
+
+            var requests = _request.StacRequests.Requests;
+            return accepted > 0
+                ? string.Create(CultureInfo.InvariantCulture, $", {requests} STAC requests ({(double)requests / accepted:0.00} per sample)")
+                : string.Create(CultureInfo.InvariantCulture, $", {requests} STAC requests");
         }
 
         private static string Where(SamplePoint? point) =>

@@ -35,6 +35,12 @@ public sealed record SceneSearchRequest
     /// <summary>Request timeout per attempt; null keeps the services' default.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>Counts the STAC requests this search makes (null: not counted). Not part of the query.</summary>
+    public StacRequestCounter? RequestCounter { get; init; }
+
+    /// <summary>Keep each scene's item JSON as the API sent it (for the scene cache).</summary>
+    internal bool KeepItemJson { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => Diagnostics.SecretRedactor.Redact(Catalog is not null ? $"catalog {Catalog}" : $"{Provider?.ToString() ?? "STAC"} {StacUrl}".Trim());
 }

@@ -73,18 +73,16 @@ public sealed class SceneSearchService
 
     private async IAsyncEnumerable<SentinelScene> SearchApiAsync(SceneSearchRequest request, SceneQuery query, Http.ResilientHttpClient http, IOperationReporter reporter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var profile = request.Provider is { } provider
-            ? ProviderProfile.For(provider) is var known && request.StacUrl is { } overrideUrl ? known with { RootUrl = overrideUrl } : ProviderProfile.For(provider)
-            : request.StacUrl is { } url ? ProviderProfile.Generic(url) : ProviderProfile.PlanetaryComputer;
-
-        var subscriptionKey = request.SubscriptionKey ?? NonEmpty(Environment.GetEnvironmentVariable(PlanetaryComputerSigner.SubscriptionKeyVariable));
+        var profile = ProfileOf(request);
+        request.RequestCounter?.CountSearch();
+        var subscriptionKey = SubscriptionKeyOf(request);
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (profile.SignsAssets && subscriptionKey is not null)
         {
             headers[PlanetaryComputerSigner.SubscriptionKeyHeader] = subscriptionKey;
         }
 
-        var client = new StacApiClient(http, profile.RootUrl, headers, reporter);
+        var client = new StacApiClient(http, profile.RootUrl, headers, reporter, request.RequestCounter);
         await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
 
         var groups = PlanGroups(query, profile);
@@ -120,6 +118,11 @@ public sealed class SceneSearchService
                             continue;
                         }
 
+                        if (request.KeepItemJson)
+                        {
+                            scene.ItemJson = feature.GetRawText();
+                        }
+
                         if (signer is not null)
                         {
                             await signer.SignAsync(scene, cancellationToken).ConfigureAwait(false);
@@ -140,6 +143,47 @@ public sealed class SceneSearchService
             }
         }
     }
+
+    /// <summary>
+    /// Reads items that an earlier search of the same request returned (their JSON as the API sent
+    /// it, e.g. from the scene cache) into scenes, signed as a search would sign them.
+    /// </summary>
+    internal async Task<List<SentinelScene>> ReadItemsAsync(SceneSearchRequest request, IEnumerable<string> itemJson, IOperationReporter reporter, CancellationToken cancellationToken)
+    {
+        var profile = ProfileOf(request);
+        // As the search read them: an item without "collection" belongs to the one collection searched.
+        var groups = PlanGroups(request.Query, profile);
+        var fallbackCollection = groups.Count == 1 && groups[0].Collections.Length == 1 ? groups[0].Collections[0] : null;
+        var signer = profile.SignsAssets && request.SignAssets ? _services.GetSigner(request.SasTokenEndpoint, SubscriptionKeyOf(request)) : null;
+        var scenes = new List<SentinelScene>();
+        foreach (var json in itemJson)
+        {
+            using var document = JsonDocument.Parse(json);
+            var scene = ReadScene(document.RootElement, null, profile.Name, fallbackCollection, reporter);
+            if (scene is null)
+            {
+                continue;
+            }
+
+            scene.ItemJson = request.KeepItemJson ? json : null;
+            if (signer is not null)
+            {
+                await signer.SignAsync(scene, cancellationToken).ConfigureAwait(false);
+            }
+
+            scenes.Add(scene);
+        }
+
+        return scenes;
+    }
+
+    private static ProviderProfile ProfileOf(SceneSearchRequest request) =>
+        request.Provider is { } provider
+            ? ProviderProfile.For(provider) is var known && request.StacUrl is { } overrideUrl ? known with { RootUrl = overrideUrl } : ProviderProfile.For(provider)
+            : request.StacUrl is { } url ? ProviderProfile.Generic(url) : ProviderProfile.PlanetaryComputer;
+
+    private static string? SubscriptionKeyOf(SceneSearchRequest request) =>
+        request.SubscriptionKey ?? NonEmpty(Environment.GetEnvironmentVariable(PlanetaryComputerSigner.SubscriptionKeyVariable));
 
     private async IAsyncEnumerable<SentinelScene> SearchCatalogAsync(string catalog, SceneQuery query, Http.ResilientHttpClient http, IOperationReporter reporter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -125,4 +125,7 @@ public sealed class SentinelScene
 
     /// <inheritdoc />
     public override string ToString() => Id;
+
+    /// <summary>The item's JSON as the STAC API sent it (unsigned hrefs), kept only for the scene cache.</summary>
+    internal string? ItemJson { get; set; }
 }

@@ -31,8 +31,11 @@ internal sealed class StacApiClient
     private readonly IReadOnlyDictionary<string, string> _headers;
     private readonly IOperationReporter _reporter;
 
-    public StacApiClient(ResilientHttpClient http, Uri root, IReadOnlyDictionary<string, string> headers, IOperationReporter reporter)
+    private readonly StacRequestCounter? _counter;
+
+    public StacApiClient(ResilientHttpClient http, Uri root, IReadOnlyDictionary<string, string> headers, IOperationReporter reporter, StacRequestCounter? counter = null)
     {
+        _counter = counter;
         _http = http;
         Root = WithTrailingSlash(root);
         _headers = headers;
@@ -64,7 +67,7 @@ internal sealed class StacApiClient
     /// <summary>Reads the landing page (and /conformance when the landing page lacks conformsTo).</summary>
     public async Task ConnectAsync(CancellationToken cancellationToken)
     {
-        using var landing = await StacJson.SendAsync(_http, () => Get(Root), "the STAC landing page", cancellationToken).ConfigureAwait(false);
+        using var landing = await StacJson.SendAsync(_http, Count(() => Get(Root)), "the STAC landing page", cancellationToken).ConfigureAwait(false);
         var root = landing.RootElement;
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("links", out var links) || links.ValueKind != JsonValueKind.Array)
         {
@@ -74,7 +77,7 @@ internal sealed class StacApiClient
         var conformsTo = StacItemReader.GetStrings(root, "conformsTo");
         if (conformsTo.Length == 0 && FindLink(links, "conformance") is { } conformanceUrl)
         {
-            using var conformance = await StacJson.SendAsync(_http, () => Get(conformanceUrl), "the conformance declaration", cancellationToken).ConfigureAwait(false);
+            using var conformance = await StacJson.SendAsync(_http, Count(() => Get(conformanceUrl)), "the conformance declaration", cancellationToken).ConfigureAwait(false);
             conformsTo = StacItemReader.GetStrings(conformance.RootElement, "conformsTo");
         }
 
@@ -95,7 +98,7 @@ internal sealed class StacApiClient
     public async Task CheckCollectionAsync(string collection, CancellationToken cancellationToken)
     {
         var url = new Uri(Root, "collections/" + Uri.EscapeDataString(collection));
-        using var response = await _http.SendAsync(() => Get(url), cancellationToken).ConfigureAwait(false);
+        using var response = await _http.SendAsync(Count(() => Get(url)), cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             throw new DeepSentinelException(ErrorIds.UnknownCollection, ErrorKind.ObjectNotFound, $"The STAC API {SecretRedactor.Redact(Root)} has no collection '{collection}'. List its collections at {SecretRedactor.Redact(new Uri(Root, "collections"))}.", collection);
@@ -160,11 +163,13 @@ internal sealed class StacApiClient
         }
     }
 
+    private Func<HttpRequestMessage> Count(Func<HttpRequestMessage> factory) => _counter is null ? factory : _counter.Counting(factory);
+
     private const string MethodNotAllowedKey = "DeepSentinel.MethodNotAllowed";
 
     private async Task<(JsonDocument, Uri)> FetchPageAsync(Func<HttpRequestMessage> request, int number, CancellationToken cancellationToken)
     {
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await _http.SendAsync(Count(request), cancellationToken).ConfigureAwait(false);
         var url = response.RequestMessage?.RequestUri ?? SearchUrl;
         if (response.StatusCode == HttpStatusCode.MethodNotAllowed)
         {
@@ -179,6 +184,7 @@ internal sealed class StacApiClient
             throw StacJson.StatusError(response.StatusCode, SecretRedactor.Redact(url), $"search page {number}", bytes);
         }
 
+        _counter?.CountPage();
         _reporter.Verbose($"Search page {number}: {bytes.Length:N0} bytes from {SecretRedactor.Redact(url)}.");
         return (StacJson.Parse(bytes, SecretRedactor.Redact(url), $"search page {number}"), url);
     }

@@ -71,7 +71,7 @@ public sealed class FaultTests
 
         var error = await Assert.ThrowsAsync<DeepSentinelException>(() => service.SearchAllAsync(S2(server.RootUrl)));
 
-        Assert.Equal(ErrorIds.ServerUnavailable, error.ErrorId);
+        Assert.Equal(ErrorIds.RateLimited, error.ErrorId);
         Assert.Single(server.SearchRequests);
         Assert.Contains("3600 s", error.Message, StringComparison.Ordinal);
     }

@@ -62,6 +62,21 @@ public sealed class StacApiOptions
     /// <summary>Retry-After sent with 429s (null: none).</summary>
     public int? RetryAfterSeconds { get; set; }
 
+    /// <summary>Retry-After sent with 429s as an HTTP date this far in the future (instead of seconds).</summary>
+    public TimeSpan? RetryAfterDate { get; set; }
+
+    /// <summary>
+    /// Per-request rate limiting: a search whose body this predicate accepts gets 429 (with the
+    /// Retry-After above) until it has been refused <see cref="ThrottledTimes"/> times; others are served.
+    /// </summary>
+    public Func<JsonObject, bool>? ThrottleIf { get; set; }
+
+    /// <summary>How often a search that <see cref="ThrottleIf"/> accepts is refused before it is served.</summary>
+    public int ThrottledTimes { get; set; }
+
+    /// <summary>Intersects and bbox filters test the item's geometry (as real APIs do), not only its bbox.</summary>
+    public bool ExactGeometry { get; set; }
+
     /// <summary>The first N search requests get 500/503 alternately.</summary>
     public int ServerErrors { get; set; }
 
@@ -91,8 +106,10 @@ public sealed class StacApiServer : IAsyncDisposable
 {
     private readonly List<JsonObject> _items;
     private readonly StacApiOptions _options;
+    private readonly Dictionary<string, int> _throttled = new(StringComparer.Ordinal);
     private int _searchRequests;
     private int _tokensIssued;
+    private int _rateLimited;
 
     private StacApiServer(List<JsonObject> items, StacApiOptions options)
     {
@@ -118,6 +135,9 @@ public sealed class StacApiServer : IAsyncDisposable
 
     /// <summary>The search bodies (POST) or query strings (GET) parsed as JSON objects.</summary>
     public List<JsonObject> SearchBodies => SearchRequests.Select(r => r.Method == "POST" ? JsonNode.Parse(r.Body)!.AsObject() : FromQuery(r.Query)).ToList();
+
+    /// <summary>429s sent to searches that <see cref="StacApiOptions.ThrottleIf"/> accepted.</summary>
+    public int RateLimited => _rateLimited;
 
     /// <summary>Tokens issued so far.</summary>
     public int TokensIssued => _tokensIssued;
@@ -205,11 +225,35 @@ public sealed class StacApiServer : IAsyncDisposable
             return;
         }
 
-        if (n <= _options.TooManyRequests)
+        var throttled = false;
+        if (_options.ThrottleIf is { } throttle && request.Method == "POST" && throttle(JsonNode.Parse(request.Body)!.AsObject()))
         {
+            var bodyKey = request.Body;
+            lock (_throttled)
+            {
+                var refused = _throttled.GetValueOrDefault(bodyKey);
+                if (refused < _options.ThrottledTimes)
+                {
+                    _throttled[bodyKey] = refused + 1;
+                    throttled = true;
+                }
+            }
+        }
+
+        if (n <= _options.TooManyRequests || throttled)
+        {
+            if (throttled)
+            {
+                Interlocked.Increment(ref _rateLimited);
+            }
+
             if (_options.RetryAfterSeconds is { } s)
             {
                 context.Response.Headers.RetryAfter = s.ToString(CultureInfo.InvariantCulture);
+            }
+            else if (_options.RetryAfterDate is { } after)
+            {
+                context.Response.Headers.RetryAfter = (DateTimeOffset.UtcNow + after).ToString("R", CultureInfo.InvariantCulture);
             }
 
             await Json(context, new JsonObject { ["code"] = "TooManyRequests", ["description"] = "Rate limit exceeded" }, 429);
@@ -224,7 +268,7 @@ public sealed class StacApiServer : IAsyncDisposable
 
         var body = request.Method == "POST" ? JsonNode.Parse(request.Body)!.AsObject() : FromQuery(request.Query);
         var limit = body["limit"] is JsonNode l ? (int)l.AsValue().GetValue<double>() : 10;
-        var matching = _items.Where(i => Matches(i, body)).ToList();
+        var matching = _items.Where(i => Matches(i, body) && (!_options.ExactGeometry || MatchesGeometry(i, body))).ToList();
         var offset = Offset(body, matching);
         var page = (offset / Math.Max(1, limit)) + 1;
 
@@ -372,6 +416,26 @@ public sealed class StacApiServer : IAsyncDisposable
         }
 
         return body["filter"] is not JsonObject filter || Evaluate(filter, props);
+    }
+
+    private static bool MatchesGeometry(JsonObject item, JsonObject body)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(item["geometry"]!.ToJsonString());
+        var footprint = DeepSentinel.Core.Geometry.GeoJson.ReadGeometry(document.RootElement);
+        if (body["intersects"] is JsonObject geometry)
+        {
+            using var query = System.Text.Json.JsonDocument.Parse(geometry.ToJsonString());
+            return footprint.Intersects(DeepSentinel.Core.Geometry.GeoJson.ReadGeometry(query.RootElement));
+        }
+
+        if (body["bbox"] is JsonArray b)
+        {
+            var q = b.Select(v => (double)v!).ToArray();
+            var box = DeepSentinel.Core.Geometry.GeoJson.Wgs84Factory.ToGeometry(new NetTopologySuite.Geometries.Envelope(q[0], q[2], q[1], q[3]));
+            return footprint.Intersects(box);
+        }
+
+        return true;
     }
 
     private static bool Evaluate(JsonObject expression, JsonObject props)
