@@ -234,6 +234,16 @@ DST_API int32_t dst_sr_predict(int64_t model, const dst_sr_batch* batch, float* 
 /* A pickled dict torch.load reads ("format": "deepsentinel-superres", config, step, state_dict). */
 DST_API int32_t dst_sr_save(int64_t model, const char* checkpoint_path, const char* optimizer_path);
 
+/* Fine-tuning robustness (issue 14). Augmentation of the training input of dst_classifier_train_step:
+   1 = a random horizontal and vertical flip and a random quarter turn per sample (half turns when
+   the patch is not square), drawn from the encoder model's seeded stream; 0 = none (the default). */
+DST_API int32_t dst_classifier_set_augmentation(int64_t classifier, int32_t flips_rotations);
+/* The classifier's AdamW state (both parameter groups; a libtorch archive), written to
+   optimizer_path + ".partial" and renamed into place; loaded into a classifier created with the
+   same model and config, after dst_classifier_load_head, to resume fine-tuning. */
+DST_API int32_t dst_classifier_save_optimizer(int64_t classifier, const char* optimizer_path);
+DST_API int32_t dst_classifier_load_optimizer(int64_t classifier, const char* optimizer_path);
+
 #ifdef __cplusplus
 }
 #endif

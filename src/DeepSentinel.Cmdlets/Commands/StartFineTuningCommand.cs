@@ -7,7 +7,7 @@ namespace DeepSentinel.Cmdlets.Commands;
 
 /// <summary>
 /// <para type="synopsis">Fine-tunes a patch classifier on a split's training side and evaluates it on its test side.</para>
-/// <para type="description">Starts from a pretrained EmbeddingModel (-Mode LinearProbe: frozen encoder, trained head; -Mode FineTune: the whole network, the encoder at a lower learning rate) or from scratch (-Mode Scratch); single-label (dominant CLC class) or -MultiLabel (classes above -ShareThreshold); S2, S1 or both. Writes a classifier folder (checkpoints, card, loss per epoch, test predictions, evaluation JSON/CSV/PNG) and a ClassificationModel.</para>
+/// <para type="description">Starts from a pretrained EmbeddingModel (-Mode LinearProbe: frozen encoder, trained head; -Mode FineTune: the whole network, the encoder at a lower learning rate) or from scratch (-Mode Scratch); single-label (dominant CLC class) or -MultiLabel (classes above -ShareThreshold); S2, S1 or both. Writes a classifier folder (checkpoints, card, loss per epoch, test predictions, evaluation JSON/CSV/PNG) and a ClassificationModel. Training patches are flipped and turned at random (-NoAugmentation: not). A checkpoint is saved after each epoch and on Ctrl+C; -Resume continues from it. The card is written last, so a run stopped or killed part-way never leaves a folder that passes for a finished classifier.</para>
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "FineTuning", SupportsShouldProcess = true)]
 [OutputType(typeof(ClassificationModel))]
@@ -95,6 +95,14 @@ public sealed class StartFineTuningCommand : AsyncPSCmdlet
     [Parameter(HelpMessage = "Cpu (default) or Cuda (needs the engine built against a CUDA libtorch).")]
     public TrainingDevice Device { get; set; } = TrainingDevice.Cpu;
 
+    /// <summary>No augmentation.</summary>
+    [Parameter(HelpMessage = "Train on the patches as they are. Default: each training patch gets a random horizontal and vertical flip and a random quarter turn, drawn from -Seed (the test side is never augmented).")]
+    public SwitchParameter NoAugmentation { get; set; }
+
+    /// <summary>Resume.</summary>
+    [Parameter(HelpMessage = "Continue the unfinished fine-tuning in -Path (stopped with Ctrl+C, or killed) from its last checkpoint: weights, optimizer state and the epochs done; -Epochs counts all runs. Give the same split and options. Without a checkpoint it starts from the beginning, with a warning.")]
+    public SwitchParameter Resume { get; set; }
+
     private FineTuningOptions? _options;
 
     /// <inheritdoc />
@@ -116,13 +124,15 @@ public sealed class StartFineTuningCommand : AsyncPSCmdlet
         Seed = Seed,
         Threads = IntraOpThreads,
         Device = Device,
+        Augment = !NoAugmentation.IsPresent,
+        Resume = Resume.IsPresent,
     };
 
     /// <inheritdoc />
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var what = Model is null ? "from scratch" : $"from {Model.Name} ({Mode ?? FineTuningMode.FineTune})";
-        if (!await ShouldProcessAsync(_options!.OutputFolder, $"Fine-tune a {_options.Task} classifier {what} on {Split!.TrainCount} samples").ConfigureAwait(false))
+        if (!await ShouldProcessAsync(_options!.OutputFolder, $"{(_options.Resume ? "Resume fine-tuning" : "Fine-tune")} a {_options.Task} classifier {what} on {Split!.TrainCount} samples").ConfigureAwait(false))
         {
             return;
         }

@@ -91,4 +91,10 @@ public sealed record FineTuningOptions
 
     /// <summary>CPU or CUDA.</summary>
     public TrainingDevice Device { get; init; } = TrainingDevice.Cpu;
+
+    /// <summary>Random flips and quarter turns of each training patch, drawn from the seed (default on; false: the patches as they are).</summary>
+    public bool Augment { get; init; } = true;
+
+    /// <summary>Continue the unfinished fine-tuning saved in the folder (after Ctrl+C or a killed run); -Epochs counts all runs.</summary>
+    public bool Resume { get; init; }
 }

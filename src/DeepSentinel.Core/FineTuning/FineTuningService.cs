@@ -46,6 +46,15 @@ public sealed class FineTuningService(TimeProvider? time = null)
         }
 
         var folder = Path.GetFullPath(options.OutputFolder);
+        if (options.Resume && File.Exists(Path.Combine(folder, ClassifierCard.FileName)))
+        {
+            // As Start-Pretraining -Resume on a model with its epochs done: said as a warning, so a
+            // rerun after a kill that came once the card was written still succeeds.
+            reporter.Warning($"{folder} already holds a finished classifier: nothing was trained. Choose another folder to fine-tune again.");
+            FineTuningCheckpoint.Remove(folder);
+            return ClassificationModel.Import(folder);
+        }
+
         if (File.Exists(Path.Combine(folder, ClassifierCard.FileName)))
         {
             throw new DeepSentinelException(ErrorIds.ModelFolderNotEmpty, ErrorKind.InvalidArgument, $"{folder} already holds a classifier: choose another folder, or remove it first.", folder);
@@ -55,10 +64,13 @@ public sealed class FineTuningService(TimeProvider? time = null)
         var classes = ResolveClasses(split, options);
         var (inputBands, inputLevel) = ModelBands.ResolveForTraining(split, sensors, pretrained);
         var weights = ClassWeights(split.Train, classes, options);
+        var resume = ResumePoint(folder, mode, sensors, classes, options, reporter);
         TorchNative.EnsureLoaded();
         TorchNative.SetThreads(options.Threads ?? Environment.ProcessorCount);
 
-        using var encoder = pretrained is not null
+        using var encoder = resume is not null
+            ? TorchModel.Load(FineTuningCheckpoint.Resolve(folder, resume.Encoder), null, options.Device)
+            : pretrained is not null
             ? pretrained.Open(options.Device)
             : await CreateScratchAsync(split, sensors, options, reporter, cancellationToken).ConfigureAwait(false);
         var config = NativeClassifierConfig.Create();
@@ -71,14 +83,33 @@ public sealed class FineTuningService(TimeProvider? time = null)
         config.WeightDecay = options.WeightDecay;
         using var classifier = TorchClassifier.Create(encoder, config);
         classifier.SetClassWeights(weights.Select(w => (float)w).ToArray());
+        classifier.SetAugmentation(options.Augment);
+        var identity = new FineTuningCheckpointInfo(0, 0, string.Empty, string.Empty, string.Empty, mode, options.Task, sensors, classes, null);
+        if (resume is not null)
+        {
+            classifier.LoadHead(FineTuningCheckpoint.Resolve(folder, resume.Head));
+            var optimizer = FineTuningCheckpoint.Resolve(folder, resume.Optimizer);
+            if (File.Exists(optimizer))
+            {
+                classifier.LoadOptimizer(optimizer);
+            }
+            else
+            {
+                reporter.Warning($"The optimizer state {optimizer} is missing: resuming with fresh optimizer moments.");
+            }
+
+            identity = resume;
+            reporter.Verbose(string.Create(CultureInfo.InvariantCulture, $"Resuming {folder} at step {classifier.Step}, after {resume.Epoch} of {options.Epochs} epochs."));
+        }
         var (s2Channels, s1Channels) = (encoder.Config.S2Channels, encoder.Config.S1Channels);
         var first = await split.Train[0].Patch.LoadTrainingPatchAsync(cancellationToken).ConfigureAwait(false);
         var patchSize = first.Height;
 
         Directory.CreateDirectory(Path.Combine(folder, "checkpoints"));
+        FineTuningCheckpoint.RemovePartial(folder);
         reporter.Verbose(string.Create(CultureInfo.InvariantCulture, $"{mode} {options.Task} classifier of {classes.Count} classes on {split.TrainCount} training samples ({sensors} input), in {folder}."));
         var (steps, finalLoss, used) = await Task.Factory.StartNew(
-            () => Train(classifier, mode == FineTuningMode.LinearProbe, split, classes, options, sensors, s2Channels, s1Channels, patchSize, folder, reporter, cancellationToken),
+            () => Train(classifier, mode == FineTuningMode.LinearProbe, split, classes, options, sensors, s2Channels, s1Channels, patchSize, folder, identity, reporter, cancellationToken),
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
 
         var card = new ClassifierCard
@@ -95,7 +126,7 @@ public sealed class FineTuningService(TimeProvider? time = null)
             SourceModel = pretrained?.Path,
             Split = string.Create(CultureInfo.InvariantCulture, $"{split.Source}: {split.TrainCount} train, {split.TestCount} test"),
             TrainSamples = used,
-            Epochs = options.Epochs,
+            Epochs = Math.Max(options.Epochs, resume?.Epoch ?? 0),
             Steps = steps,
             FinalLoss = finalLoss,
             Options = options,
@@ -106,7 +137,6 @@ public sealed class FineTuningService(TimeProvider? time = null)
         };
         var model = ClassificationModel.Create(folder, card, null);
         classifier.Save(model.EncoderCheckpointPath, model.HeadCheckpointPath);
-        WriteCard(folder, card);
 
         // The held-out side, through the same prediction path a user gets.
         reporter.Progress(new ProgressUpdate(ProgressActivity, "Fine-tuning", "Evaluating on the test split"));
@@ -129,6 +159,11 @@ public sealed class FineTuningService(TimeProvider? time = null)
         {
             EvaluationReport.Write(evaluation, folder);
         }
+
+        // The card last: a folder without it (a run killed before this line) is never taken for a
+        // finished classifier, and -Resume redoes what is missing.
+        WriteCard(folder, card);
+        FineTuningCheckpoint.Remove(folder);
 
         reporter.Progress(new ProgressUpdate(ProgressActivity, "Fine-tuning", "Done", Completed: true));
         return ClassificationModel.Create(folder, card, evaluation);
@@ -165,7 +200,7 @@ public sealed class FineTuningService(TimeProvider? time = null)
     }
 
     private (long Steps, double Loss, int Used) Train(TorchClassifier classifier, bool frozen, CorpusSplit split, IReadOnlyList<string> classes, FineTuningOptions options, SensorInput sensors,
-        int s2Channels, int s1Channels, int patchSize, string folder, IOperationReporter reporter, CancellationToken cancellationToken)
+        int s2Channels, int s1Channels, int patchSize, string folder, FineTuningCheckpointInfo resume, IOperationReporter reporter, CancellationToken cancellationToken)
     {
         var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
         var multi = options.Task == ClassificationTask.MultiLabel;
@@ -178,64 +213,126 @@ public sealed class FineTuningService(TimeProvider? time = null)
 
         var batch = new PatchBatch(options.BatchSize, s2Channels, s1Channels, patchSize, patchSize);
         var targets = new float[options.BatchSize * (multi ? classes.Count : 1)];
-        using var log = new StreamWriter(Path.Combine(folder, "fine-tuning.csv"), append: false, new UTF8Encoding(false));
-        log.WriteLine("epoch,steps,mean_loss,patches,elapsed_seconds");
-        var clock = Stopwatch.StartNew();
-        var lossSum = 0.0;
-        var lossSteps = 0;
-        var skipped = new HashSet<string>(StringComparer.Ordinal);
-        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        var logPath = Path.Combine(folder, "fine-tuning.csv");
+        var continued = resume.Epoch > 0 && File.Exists(logPath);
+        using var log = new StreamWriter(logPath, append: continued, new UTF8Encoding(false));
+        if (!continued)
         {
-            var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
-            var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
-            random.Shuffle(order);
-            lossSum = 0;
-            lossSteps = 0;
-            var patches = 0;
-            foreach (var sample in order)
+            log.WriteLine("epoch,steps,mean_loss,patches,elapsed_seconds");
+        }
+
+        var clock = Stopwatch.StartNew();
+        var lossSum = resume.Loss ?? double.NaN;
+        var lossSteps = 1;
+        var skipped = new HashSet<string>(StringComparer.Ordinal);
+        var checkpoint = resume;
+        var epoch = resume.Epoch;
+        try
+        {
+            for (; epoch < options.Epochs; epoch++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var patch = SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
-                if (patch is null || !batch.CanUse(patch))
+                var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
+                var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
+                random.Shuffle(order);
+                lossSum = 0;
+                lossSteps = 0;
+                var patches = 0;
+                foreach (var sample in order)
                 {
-                    if (skipped.Add(sample.Id))
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var patch = SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
+                    if (patch is null || !batch.CanUse(patch))
                     {
-                        reporter.Warning($"Sample {sample.Id} has no {sensors} data: it is not trained on.");
+                        if (skipped.Add(sample.Id))
+                        {
+                            reporter.Warning($"Sample {sample.Id} has no {sensors} data: it is not trained on.");
+                        }
+
+                        continue;
                     }
 
-                    continue;
+                    FillTargets(targets, batch.Count, sample, classes, index, options);
+                    batch.Add(patch);
+                    patches++;
+                    if (batch.IsFull)
+                    {
+                        lossSum += classifier.TrainStep(batch, targets);
+                        lossSteps++;
+                        batch.Clear();
+                        Report(reporter, epoch, options, classifier, lossSum / lossSteps);
+                    }
                 }
 
-                FillTargets(targets, batch.Count, sample, classes, index, options);
-                batch.Add(patch);
-                patches++;
-                if (batch.IsFull)
+                // A last partial batch; fine-tuning's batch normalisation needs two samples.
+                if (batch.Count >= 2 || (batch.Count == 1 && frozen))
                 {
                     lossSum += classifier.TrainStep(batch, targets);
                     lossSteps++;
-                    batch.Clear();
-                    Report(reporter, epoch, options, classifier, lossSum / lossSteps);
                 }
-            }
 
-            // A last partial batch; fine-tuning's batch normalisation needs two samples.
-            if (batch.Count >= 2 || (batch.Count == 1 && frozen))
+                batch.Clear();
+                if (lossSteps == 0)
+                {
+                    throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 samples with {sensors} data.");
+                }
+
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{epoch + 1},{classifier.Step},{lossSum / lossSteps:R},{patches},{clock.Elapsed.TotalSeconds:0.###}"));
+                log.Flush();
+                checkpoint = FineTuningCheckpoint.Save(folder, classifier, epoch + 1, lossSum / lossSteps, checkpoint);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C: keep the work done so far; -Resume starts the interrupted epoch again from there.
+            if (classifier.Step > checkpoint.Step)
             {
-                lossSum += classifier.TrainStep(batch, targets);
-                lossSteps++;
+                checkpoint = FineTuningCheckpoint.Save(folder, classifier, epoch, null, checkpoint);
             }
 
-            batch.Clear();
-            if (lossSteps == 0)
+            if (classifier.Step > 0)
             {
-                throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 samples with {sensors} data.");
+                reporter.Warning(string.Create(CultureInfo.InvariantCulture,
+                    $"Fine-tuning stopped at step {classifier.Step}, after {checkpoint.Epoch} of {options.Epochs} epochs; the checkpoint is saved in {folder}. Continue with -Resume."));
             }
 
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{epoch + 1},{classifier.Step},{lossSum / lossSteps:R},{patches},{clock.Elapsed.TotalSeconds:0.###}"));
-            log.Flush();
+            throw;
+        }
+
+        if (double.IsNaN(lossSum))
+        {
+            throw new DeepSentinelException(ErrorIds.ModelFileCorrupt, ErrorKind.InvalidData, $"{FineTuningCheckpoint.LatestPath(folder)} records no loss: remove {Path.Combine(folder, FineTuningCheckpoint.Folder)} and fine-tune again.", folder);
         }
 
         return (classifier.Step, lossSum / lossSteps, train.Count - skipped.Count);
+    }
+
+    /// <summary>The checkpoint a -Resume continues from (null: a fresh run), refusing a folder that holds another run.</summary>
+    private static FineTuningCheckpointInfo? ResumePoint(string folder, FineTuningMode mode, SensorInput sensors, IReadOnlyList<string> classes, FineTuningOptions options, IOperationReporter reporter)
+    {
+        var latest = FineTuningCheckpoint.Read(folder);
+        if (latest is null)
+        {
+            if (options.Resume)
+            {
+                reporter.Warning($"{folder} holds no fine-tuning checkpoint to resume: fine-tuning starts from the beginning.");
+            }
+
+            return null;
+        }
+
+        if (!options.Resume)
+        {
+            throw new DeepSentinelException(ErrorIds.ModelFolderNotEmpty, ErrorKind.InvalidArgument,
+                string.Create(CultureInfo.InvariantCulture, $"{folder} holds an unfinished fine-tuning (step {latest.Step}, {latest.Epoch} epochs done): add -Resume to continue it, or choose another folder."), folder);
+        }
+
+        if (latest.Mode != mode || latest.Task != options.Task || latest.Sensors != sensors || !latest.Classes.SequenceEqual(classes, StringComparer.Ordinal))
+        {
+            throw new DeepSentinelException(ErrorIds.ModelInputMismatch, ErrorKind.InvalidArgument,
+                $"{folder} holds a {latest.Mode} {latest.Task} fine-tuning of {latest.Sensors} input for classes {string.Join(", ", latest.Classes)}; this run is {mode} {options.Task} of {sensors} input for classes {string.Join(", ", classes)}. Resume with the same split, -Model, -Mode, -Sensor and -Class, or choose another folder.", folder);
+        }
+
+        return latest;
     }
 
     private static void Report(IOperationReporter reporter, int epoch, FineTuningOptions options, TorchClassifier classifier, double loss) =>

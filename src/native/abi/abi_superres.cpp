@@ -137,39 +137,13 @@ c10::impl::GenericDict sr_config_dict(const dst_sr_config& c) {
 }
 
 void save_sr(SrModel& m, const std::string& checkpoint, const char* optimizer_path) {
-    c10::Dict<std::string, at::Tensor> state;
-    for (const auto& p : m.net->named_parameters()) state.insert(p.key(), p.value().detach().to(torch::kCPU).contiguous());
-    c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
-    root.insert("format", std::string(kSrFormat));
-    root.insert("format_version", static_cast<int64_t>(1));
-    root.insert("step", m.step);
-    root.insert("config", sr_config_dict(m.cfg));
-    root.insert("state_dict", state);
-    write_atomically(checkpoint, torch::pickle_save(root));
-    if (optimizer_path != nullptr) {
-        const std::string path(optimizer_path), temp = path + ".partial";
-        torch::save(*m.optimizer, temp);
-        if (std::rename(temp.c_str(), path.c_str()) != 0) fail(DST_IO_ERROR, msg("cannot move ", temp, " to ", path));
-    }
+    write_checkpoint(checkpoint, kSrFormat, m.step, {{"config", sr_config_dict(m.cfg)}}, state_dict_of(*m.net, false));
+    if (optimizer_path != nullptr) save_optimizer(*m.optimizer, optimizer_path);
 }
 
 std::shared_ptr<SrModel> load_sr(const std::string& file, const char* optimizer_path, int32_t device) {
-    const auto bytes = read_file(file);
-    c10::IValue root;
-    try {
-        root = torch::pickle_load(bytes);
-    } catch (const std::exception& e) {
-        fail(DST_CORRUPT_FILE, msg(file, " is not a readable checkpoint (damaged or not a DeepSentinel super-resolution model): ", describe(e)));
-    }
-    if (!root.isGenericDict()) fail(DST_CORRUPT_FILE, msg(file, " is not a DeepSentinel super-resolution checkpoint"));
-    const auto dict = root.toGenericDict();
-    auto format = required(dict, "format", file);
-    if (!format.isString() || format.toStringRef() != kSrFormat)
-        fail(DST_CORRUPT_FILE, msg(file, " is not a super-resolution checkpoint (an embedding model? load it with Import-EmbeddingModel)"));
-    if (read_int(dict, "format_version", file) != 1) fail(DST_CORRUPT_FILE, msg(file, " has a newer checkpoint format than this library reads"));
-    auto config_value = required(dict, "config", file);
-    if (!config_value.isGenericDict()) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, ": 'config' is not a dict"));
-    const auto c = config_value.toGenericDict();
+    const auto env = read_checkpoint(file, kSrFormat, "is not a super-resolution checkpoint (an embedding model? load it with Import-EmbeddingModel)");
+    const auto c = read_dict(env.root, "config", file);
     dst_sr_config cfg{};
     cfg.struct_size = sizeof(dst_sr_config);
     cfg.factor = read_int32(c, "factor", file);
@@ -189,29 +163,9 @@ std::shared_ptr<SrModel> load_sr(const std::string& file, const char* optimizer_
         throw;
     }
     auto m = build_sr(cfg);
-    auto state_value = required(dict, "state_dict", file);
-    if (!state_value.isGenericDict()) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, ": 'state_dict' is not a dict"));
-    const auto state = state_value.toGenericDict();
-    {
-        torch::NoGradGuard no_grad;
-        for (auto& p : m->net->named_parameters()) {
-            auto v = required(state, p.key(), file);
-            if (!v.isTensor()) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, ": '", p.key(), "' is not a tensor"));
-            const auto& t = v.toTensor();
-            if (t.sizes() != p.value().sizes())
-                fail(DST_CORRUPT_FILE, msg("checkpoint ", file, ": '", p.key(), "' has shape ", t.sizes(), ", the model needs ", p.value().sizes()));
-            p.value().copy_(t);
-        }
-    }
-    m->step = read_int(dict, "step", file);
-    if (m->step < 0) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, " has a negative step"));
-    if (optimizer_path != nullptr) {
-        try {
-            torch::load(*m->optimizer, std::string(optimizer_path));
-        } catch (const std::exception& e) {
-            fail(DST_CORRUPT_FILE, msg("optimizer state ", optimizer_path, " is unreadable: ", describe(e)));
-        }
-    }
+    restore_module(env.state, *m->net, false, file);
+    m->step = env.step;
+    if (optimizer_path != nullptr) load_optimizer(*m->optimizer, optimizer_path);
     return m;
 }
 

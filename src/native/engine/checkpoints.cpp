@@ -73,40 +73,95 @@ std::vector<char> read_file(const std::string& path) {
     return bytes;
 }
 
-void save_model(Model& m, const std::string& checkpoint, const char* optimizer_path) {
+c10::Dict<std::string, at::Tensor> state_dict_of(const torch::nn::Module& net, bool buffers) {
     c10::Dict<std::string, at::Tensor> state;
-    for (const auto& p : m.net->named_parameters()) state.insert(p.key(), p.value().detach().to(torch::kCPU).contiguous());
-    for (const auto& b : m.net->named_buffers()) state.insert(b.key(), b.value().detach().to(torch::kCPU).contiguous());
+    for (const auto& p : net.named_parameters()) state.insert(p.key(), p.value().detach().to(torch::kCPU).contiguous());
+    if (buffers) {
+        for (const auto& b : net.named_buffers()) state.insert(b.key(), b.value().detach().to(torch::kCPU).contiguous());
+    }
+    return state;
+}
+
+void write_checkpoint(const std::string& path, const std::string& format, int64_t step, const CheckpointFields& fields,
+                      const c10::Dict<std::string, at::Tensor>& state) {
     c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
-    root.insert("format", std::string(kFormat));
+    root.insert("format", format);
     root.insert("format_version", static_cast<int64_t>(1));
-    root.insert("step", m.step);
-    root.insert("config", config_dict(m.cfg));
+    root.insert("step", step);
+    for (const auto& f : fields) root.insert(f.first, f.second);
     root.insert("state_dict", state);
-    write_atomically(checkpoint, torch::pickle_save(root));
-    if (optimizer_path != nullptr) {
-        const std::string path(optimizer_path), temp = path + ".partial";
-        torch::save(*m.optimizer, temp);
-        if (std::rename(temp.c_str(), path.c_str()) != 0) fail(DST_IO_ERROR, msg("cannot move ", temp, " to ", path));
+    write_atomically(path, torch::pickle_save(root));
+}
+
+void save_optimizer(torch::optim::Optimizer& optimizer, const std::string& path) {
+    const std::string temp = path + ".partial";
+    try {
+        torch::save(optimizer, temp);
+    } catch (const std::exception& e) {
+        std::remove(temp.c_str());
+        fail(DST_IO_ERROR, msg("cannot write the optimizer state ", temp, ": ", describe(e)));
+    }
+    if (std::rename(temp.c_str(), path.c_str()) != 0) fail(DST_IO_ERROR, msg("cannot move ", temp, " to ", path));
+}
+
+void load_optimizer(torch::optim::Optimizer& optimizer, const std::string& path) {
+    try {
+        torch::load(optimizer, path);
+    } catch (const std::exception& e) {
+        fail(DST_CORRUPT_FILE, msg("optimizer state ", path, " is unreadable: ", describe(e)));
     }
 }
 
-std::shared_ptr<Model> load_model(const std::string& file, const char* optimizer_path, int32_t device) {
+CheckpointEnvelope read_checkpoint(const std::string& file, const std::string& format, const std::string& what) {
     const auto bytes = read_file(file);
     c10::IValue root;
     try {
         root = torch::pickle_load(bytes);
     } catch (const std::exception& e) {
-        fail(DST_CORRUPT_FILE, msg(file, " is not a readable checkpoint (damaged or not a DeepSentinel model): ", describe(e)));
+        fail(DST_CORRUPT_FILE, msg(file, " is not a readable checkpoint (damaged, or ", what, "): ", describe(e)));
     }
-    if (!root.isGenericDict()) fail(DST_CORRUPT_FILE, msg(file, " is not a DeepSentinel checkpoint"));
-    const auto dict = root.toGenericDict();
-    auto format = required(dict, "format", file);
-    if (!format.isString() || format.toStringRef() != kFormat) fail(DST_CORRUPT_FILE, msg(file, " is not a DeepSentinel checkpoint"));
-    if (read_int(dict, "format_version", file) != 1) fail(DST_CORRUPT_FILE, msg(file, " has a newer checkpoint format than this library reads"));
-    auto config_value = required(dict, "config", file);
-    if (!config_value.isGenericDict()) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, ": 'config' is not a dict"));
-    const auto c = config_value.toGenericDict();
+    if (!root.isGenericDict()) fail(DST_CORRUPT_FILE, msg(file, " ", what));
+    CheckpointEnvelope env;
+    env.root = root.toGenericDict();
+    auto tag = required(env.root, "format", file);
+    if (!tag.isString() || tag.toStringRef() != format) fail(DST_CORRUPT_FILE, msg(file, " ", what));
+    if (read_int(env.root, "format_version", file) != 1) fail(DST_CORRUPT_FILE, msg(file, " has a newer checkpoint format than this library reads"));
+    env.state = read_dict(env.root, "state_dict", file);
+    env.step = read_int(env.root, "step", file);
+    if (env.step < 0) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, " has a negative step"));
+    return env;
+}
+
+c10::impl::GenericDict read_dict(const c10::impl::GenericDict& d, const std::string& key, const std::string& file) {
+    auto v = required(d, key, file);
+    if (!v.isGenericDict()) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, ": '", key, "' is not a dict"));
+    return v.toGenericDict();
+}
+
+void restore_tensor(const c10::impl::GenericDict& state, const std::string& name, torch::Tensor target, const std::string& file) {
+    auto v = required(state, name, file);
+    if (!v.isTensor()) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, ": '", name, "' is not a tensor"));
+    const auto& t = v.toTensor();
+    if (t.sizes() != target.sizes()) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, ": '", name, "' has shape ", t.sizes(), ", the network needs ", target.sizes()));
+    torch::NoGradGuard no_grad;
+    target.copy_(t);
+}
+
+void restore_module(const c10::impl::GenericDict& state, torch::nn::Module& net, bool buffers, const std::string& file) {
+    for (auto& p : net.named_parameters()) restore_tensor(state, p.key(), p.value(), file);
+    if (buffers) {
+        for (auto& b : net.named_buffers()) restore_tensor(state, b.key(), b.value(), file);
+    }
+}
+
+void save_model(Model& m, const std::string& checkpoint, const char* optimizer_path) {
+    write_checkpoint(checkpoint, kFormat, m.step, {{"config", config_dict(m.cfg)}}, state_dict_of(*m.net, true));
+    if (optimizer_path != nullptr) save_optimizer(*m.optimizer, optimizer_path);
+}
+
+std::shared_ptr<Model> load_model(const std::string& file, const char* optimizer_path, int32_t device) {
+    const auto env = read_checkpoint(file, kFormat, "is not a DeepSentinel checkpoint");
+    const auto c = read_dict(env.root, "config", file);
     dst_model_config cfg{};
     cfg.struct_size = sizeof(dst_model_config);
     cfg.encoder = read_int32(c, "encoder", file);
@@ -132,28 +187,9 @@ std::shared_ptr<Model> load_model(const std::string& file, const char* optimizer
         throw;
     }
     auto model = build_model(cfg);
-    auto state_value = required(dict, "state_dict", file);
-    if (!state_value.isGenericDict()) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, ": 'state_dict' is not a dict"));
-    const auto state = state_value.toGenericDict();
-    torch::NoGradGuard no_grad;
-    auto restore = [&](const std::string& name, torch::Tensor& target) {
-        auto v = required(state, name, file);
-        if (!v.isTensor()) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, ": '", name, "' is not a tensor"));
-        const auto& t = v.toTensor();
-        if (t.sizes() != target.sizes()) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, ": '", name, "' has shape ", t.sizes(), ", the model needs ", target.sizes()));
-        target.copy_(t);
-    };
-    for (auto& p : model->net->named_parameters()) restore(p.key(), p.value());
-    for (auto& b : model->net->named_buffers()) restore(b.key(), b.value());
-    model->step = read_int(dict, "step", file);
-    if (model->step < 0) fail(DST_CORRUPT_FILE, msg("checkpoint ", file, " has a negative step"));
-    if (optimizer_path != nullptr) {
-        try {
-            torch::load(*model->optimizer, std::string(optimizer_path));
-        } catch (const std::exception& e) {
-            fail(DST_CORRUPT_FILE, msg("optimizer state ", optimizer_path, " is unreadable: ", describe(e)));
-        }
-    }
+    restore_module(env.state, *model->net, true, file);
+    model->step = env.step;
+    if (optimizer_path != nullptr) load_optimizer(*model->optimizer, optimizer_path);
     // A different seed stream after a resume: the augmentations must not replay from step 0.
     model->rng.seed(static_cast<uint64_t>(cfg.seed) ^ static_cast<uint64_t>(model->step) * 0x9E3779B97F4A7C15ull);
     model->generator = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(cfg.seed) + 1 + static_cast<uint64_t>(model->step));

@@ -119,7 +119,7 @@ float classifier_step(Classifier& c, const dst_batch& b, const float* targets, i
     c.head->train();
     for (auto& p : c.head->parameters()) p.mutable_grad().reset();
     for (auto& p : encoder_parameters(m)) p.mutable_grad().reset();
-    auto z = logits(c, x, true);
+    auto z = logits(c, c.augment ? augment_flips_rotations(c, x) : x, true);
     torch::Tensor loss;
     if (c.cfg.multi_label) {
         auto target = t.view({B, C}).to(m.device);
@@ -155,55 +155,27 @@ void save_classifier(Classifier& c, const std::string& encoder_path, const std::
     c10::Dict<std::string, at::Tensor> state;
     state.insert("weight", c.head->weight.detach().to(torch::kCPU).contiguous());
     state.insert("bias", c.head->bias.detach().to(torch::kCPU).contiguous());
-    c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
-    root.insert("format", std::string(kHeadFormat));
-    root.insert("format_version", static_cast<int64_t>(1));
-    root.insert("classes", static_cast<int64_t>(c.cfg.classes));
-    root.insert("multi_label", static_cast<int64_t>(c.cfg.multi_label));
-    root.insert("freeze_encoder", static_cast<int64_t>(c.cfg.freeze_encoder));
-    root.insert("step", c.step);
-    root.insert("embedding_norm", std::string("layer_norm"));  // logits = weight @ layer_norm(embedding) + bias
-    root.insert("state_dict", state);
-    root.insert("class_weights", c.class_weights.detach().to(torch::kCPU).contiguous());
-    write_atomically(head_path, torch::pickle_save(root));
+    write_checkpoint(head_path, kHeadFormat, c.step, {
+        {"classes", static_cast<int64_t>(c.cfg.classes)},
+        {"multi_label", static_cast<int64_t>(c.cfg.multi_label)},
+        {"freeze_encoder", static_cast<int64_t>(c.cfg.freeze_encoder)},
+        {"embedding_norm", std::string("layer_norm")},  // logits = weight @ layer_norm(embedding) + bias
+        {"class_weights", c.class_weights.detach().to(torch::kCPU).contiguous()},
+    }, state);
 }
 
 void load_classifier_head(Classifier& c, const std::string& file) {
-    const auto bytes = read_file(file);
-    c10::IValue root;
-    try {
-        root = torch::pickle_load(bytes);
-    } catch (const std::exception& e) {
-        fail(DST_CORRUPT_FILE, msg(file, " is not a readable classifier head: ", describe(e)));
-    }
-    if (!root.isGenericDict()) fail(DST_CORRUPT_FILE, msg(file, " is not a DeepSentinel classifier head"));
-    const auto d = root.toGenericDict();
-    auto get = [&](const std::string& key) {
-        auto it = d.find(key);
-        if (it == d.end()) fail(DST_CORRUPT_FILE, msg(file, " lacks '", key, "'"));
-        return it->value();
-    };
-    auto format = get("format");
-    if (!format.isString() || format.toStringRef() != kHeadFormat) fail(DST_CORRUPT_FILE, msg(file, " is not a DeepSentinel classifier head"));
-    auto classes = get("classes"), multi = get("multi_label"), step = get("step");
-    if (!classes.isInt() || classes.toInt() != c.cfg.classes || !multi.isInt() || multi.toInt() != c.cfg.multi_label)
+    const auto env = read_checkpoint(file, kHeadFormat, "is not a DeepSentinel classifier head");
+    if (read_int(env.root, "classes", file) != c.cfg.classes || read_int(env.root, "multi_label", file) != c.cfg.multi_label)
         fail(DST_CORRUPT_FILE, msg(file, " holds a head for other classes or another task than the classifier it is loaded into"));
-    auto state_value = get("state_dict");
-    if (!state_value.isGenericDict()) fail(DST_CORRUPT_FILE, msg(file, ": 'state_dict' is not a dict"));
-    const auto state = state_value.toGenericDict();
-    torch::NoGradGuard no_grad;
-    auto restore = [&](const std::string& name, torch::Tensor target) {
-        auto it = state.find(name);
-        if (it == state.end() || !it->value().isTensor()) fail(DST_CORRUPT_FILE, msg(file, " lacks the tensor '", name, "'"));
-        const auto& t = it->value().toTensor();
-        if (t.sizes() != target.sizes()) fail(DST_CORRUPT_FILE, msg(file, ": '", name, "' has shape ", t.sizes(), ", the head needs ", target.sizes()));
-        target.copy_(t);
-    };
-    restore("weight", c.head->weight);
-    restore("bias", c.head->bias);
-    auto weights = get("class_weights");
-    if (weights.isTensor() && weights.toTensor().numel() == c.cfg.classes) c.class_weights.copy_(weights.toTensor());
-    c.step = step.isInt() ? step.toInt() : 0;
+    restore_tensor(env.state, "weight", c.head->weight, file);
+    restore_tensor(env.state, "bias", c.head->bias, file);
+    auto weights = required(env.root, "class_weights", file);
+    if (weights.isTensor() && weights.toTensor().numel() == c.cfg.classes) {
+        torch::NoGradGuard no_grad;
+        c.class_weights.copy_(weights.toTensor());
+    }
+    c.step = env.step;
 }
 
 }  // namespace ds

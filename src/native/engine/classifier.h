@@ -14,6 +14,8 @@ struct Classifier {
     torch::Tensor class_weights;   // [classes], on the model's device
     std::unique_ptr<torch::optim::AdamW> optimizer;
     int64_t step = 0;
+    bool augment = false;          // random flips and quarter turns of each training sample (dst_classifier_set_augmentation)
+    torch::Tensor augmented;       // reused view buffer of the augmented batch
 };
 
 std::shared_ptr<Classifier> build_classifier(std::shared_ptr<Model> model, const dst_classifier_config& cfg);
@@ -27,5 +29,9 @@ float classifier_step(Classifier& c, const dst_batch& b, const float* targets, i
 torch::Tensor classifier_predict(Classifier& c, const dst_batch& b);
 void save_classifier(Classifier& c, const std::string& encoder_path, const std::string& head_path);
 void load_classifier_head(Classifier& c, const std::string& head_path);
+// Fine-tuning robustness: the optimizer state for a resume, and the augmented training input.
+void save_classifier_optimizer(Classifier& c, const std::string& optimizer_path);
+void load_classifier_optimizer(Classifier& c, const std::string& optimizer_path);
+const torch::Tensor& augment_flips_rotations(Classifier& c, const torch::Tensor& x);
 
 }  // namespace ds

@@ -86,6 +86,27 @@ internal sealed class TorchClassifier : IDisposable
         return 0;
     });
 
+    /// <summary>Random flips and quarter turns of each training sample (off by default).</summary>
+    public void SetAugmentation(bool flipsRotations) => Use(id =>
+    {
+        TorchNative.ClassifierSetAugmentation(id, flipsRotations);
+        return 0;
+    });
+
+    /// <summary>Saves the AdamW state (both parameter groups) for a resume.</summary>
+    public void SaveOptimizer(string path) => Use(id =>
+    {
+        TorchNative.ClassifierSaveOptimizer(id, path);
+        return 0;
+    });
+
+    /// <summary>Restores the AdamW state saved by <see cref="SaveOptimizer"/>, after <see cref="LoadHead"/>.</summary>
+    public void LoadOptimizer(string path) => Use(id =>
+    {
+        TorchNative.ClassifierLoadOptimizer(id, path);
+        return 0;
+    });
+
     public void Dispose() => _handle.Dispose();
 
     private T Use<T>(Func<long, T> call)
