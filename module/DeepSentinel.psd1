@@ -30,6 +30,11 @@
         'Start-SuperResolutionTraining'
         'Invoke-SuperResolution'
         'Measure-SuperResolution'
+        'Start-SegmentationTraining'
+        'Import-SegmentationModel'
+        'Invoke-Segmentation'
+        'Measure-Segmentation'
+        'Export-SegmentationEvaluation'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
@@ -44,6 +49,7 @@ Fine-tuning and evaluation (issue 14): Split-LabelledCorpus (70/30 train/test sp
 Scale-out (issue 16): every corpus has a STAC-GeoParquet table, items.parquet (GeoParquet 1.1.0, one row per sample in point order, written with the index); Update-CorpusTable rewrites it after labelling. New-PatchSample -ShardFromEnvironment takes the shard from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs) and the count from -ShardCount or DEEPSENTINEL_SHARD_COUNT; deploy/ has the container image recipe and Indexed Job manifests for AKS and GKE.
 Corpus trust (issue 11): corpus layout 3 with relative hrefs only (a corpus reads the same after mv or Copy-Corpus to Azure/GCS), schema-valid STAC (sat and sar fields, counterclockwise rings, the Collection's own extent and count), footprints and bboxes across the antimeridian (RFC 7946), an exact kill-and-rerun guarantee with 8 workers, and label-source fixes (srs_id 0 GeoPackages, CLC 999 for vectors, transparent clc.png nodata, warnings for all-zero OSM masks, no OSM indexing for -WhatIf or all-skipped reruns). Older corpora stay readable; reruns into them are refused with a rebuild message.
 Super-resolution (issue 15): Start-SuperResolutionTraining (DSen2/VDSen2 on the native engine, trained without labels by Wald's protocol on your own scenes or corpus), Invoke-SuperResolution (a 10 m COG of all 12 bands of a scene window, tiled without seams), Measure-SuperResolution (RMSE, SRE, SAM at reduced scale against bilinear and bicubic, with a quicklook).
+Segmentation (issue 14): Start-SegmentationTraining (a UNet per pixel: CLC classes at level 1, 2 or 3, or OSM class masks; per-pixel cross-entropy weighted by training pixel frequencies, unlabelled pixels ignored; frozen encoder path, fine-tuned or from scratch; S2, S1 or both), Import-SegmentationModel, Invoke-Segmentation (a UInt16 label COG per patch on its grid with a legend-coloured quicklook), Measure-Segmentation (mean and per-class IoU, pixel accuracy, confusion matrix; tested equal to scikit-learn) and Export-SegmentationEvaluation.
 '@
         }
     }

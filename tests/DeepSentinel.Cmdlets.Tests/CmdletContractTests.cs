@@ -23,6 +23,7 @@ public sealed class CmdletContractTests
     private static readonly HashSet<string> StateChangingInvokes = new(StringComparer.Ordinal)
     {
         "SuperResolution",
+        "Segmentation",  // writes label COGs with -Path
     };
 
     // The pipelines the product promises (brief and issues). An edge is checked once both ends exist.
@@ -44,6 +45,10 @@ public sealed class CmdletContractTests
         ("Get-PatchSample", "Invoke-SuperResolution"),
         ("Get-SentinelScene", "Measure-SuperResolution"),
         ("Get-PatchSample", "Measure-SuperResolution"),
+        ("Get-PatchSample", "Invoke-Segmentation"),
+        ("Invoke-Segmentation", "Measure-Segmentation"),
+        ("Measure-Segmentation", "Export-SegmentationEvaluation"),
+        ("Import-SegmentationModel", "Invoke-Segmentation"),
     ];
 
     // Singular nouns that end in a lone 's' (the plural check below would flag them).
