@@ -52,8 +52,7 @@ torch::Tensor logits(Segmenter& s, const torch::Tensor& x, bool training) {
     const bool frozen = s.cfg.freeze_encoder || !training;
     torch::Tensor e1, e2, e3, b;
     {
-        c10::optional<torch::NoGradGuard> no_grad;
-        if (frozen) no_grad.emplace();
+        torch::AutoGradMode grad_mode(!frozen && torch::GradMode::is_enabled());
         encoder_mode(u, !frozen);
         e1 = u.enc1->forward(x);
         e2 = u.enc2->forward(torch::max_pool2d(e1, 2));
