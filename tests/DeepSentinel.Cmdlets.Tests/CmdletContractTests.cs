@@ -48,7 +48,6 @@ public sealed class CmdletContractTests
         ("Get-PatchSample", "Invoke-Segmentation"),
         ("Invoke-Segmentation", "Measure-Segmentation"),
         ("Measure-Segmentation", "Export-SegmentationEvaluation"),
-        ("Import-SegmentationModel", "Invoke-Segmentation"),
     ];
 
     // Singular nouns that end in a lone 's' (the plural check below would flag them).
