@@ -50,9 +50,9 @@ print(e["config"]["encoder"], e["config"]["unet_width"], "encoder.dec1.0.weight"
         $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $e.Exception.Message | Should -Match 'UNet'
         { $split | Start-SegmentationTraining $nope -Encoder ResNet18 } | Should -Throw -ErrorId 'ModelInputMismatch,DeepSentinel.Cmdlets.Commands.StartSegmentationTrainingCommand'
-        $c = { $split | Start-SegmentationTraining $nope -Class 2, 5 -UNetWidth 8 } | Should -Throw -PassThru
+        $c = { $split | Start-SegmentationTraining $nope -Class 2, 4 -UNetWidth 8 } | Should -Throw -PassThru
         $c.FullyQualifiedErrorId | Should -Be 'ClassNotInTraining,DeepSentinel.Cmdlets.Commands.StartSegmentationTrainingCommand'
-        $c.Exception.Message | Should -Match '5 \(Water bodies\)'
+        $c.Exception.Message | Should -Match '4 \(Wetlands\)'
         { $split | Start-SegmentationTraining $seg.Path -UNetWidth 8 } | Should -Throw -ErrorId 'ModelFolderNotEmpty,DeepSentinel.Cmdlets.Commands.StartSegmentationTrainingCommand'
         $nope | Should -Not -Exist
         $split | Start-SegmentationTraining $nope -WhatIf | Should -BeNullOrEmpty
@@ -84,15 +84,15 @@ Describe 'Invoke-Segmentation, Measure-Segmentation and Export-SegmentationEvalu
         $first = $predictions[0]
         $first | Should -BeOfType DeepSentinel.Core.FineTuning.SegmentationPrediction
         $first.LabelPath | Should -Be (Join-Path $out $first.SampleId 'segmentation.tif')
-        $info = gdalinfo -json $first.LabelPath | ConvertFrom-Json
-        $clc = gdalinfo -json (Join-Path $fixture.Corpus 'samples' $first.SampleId 'clc.tif') | ConvertFrom-Json
+        $info = gdalinfo -json $first.LabelPath | ConvertFrom-Json -AsHashtable
+        $clc = gdalinfo -json (Join-Path $fixture.Corpus 'samples' $first.SampleId 'clc.tif') | ConvertFrom-Json -AsHashtable
         $info.size -join 'x' | Should -Be ($clc.size -join 'x')
         $info.geoTransform -join ',' | Should -Be ($clc.geoTransform -join ',')
         $info.coordinateSystem.wkt | Should -Be $clc.coordinateSystem.wkt
         $info.bands[0].type | Should -Be 'UInt16'
         $info.bands[0].noDataValue | Should -Be 0
         $info.metadata.IMAGE_STRUCTURE.LAYOUT | Should -Be 'COG'
-        $info.metadata.''.LABEL_NOMENCLATURE | Should -Be 'CORINE Land Cover 2018 level 1'
+        $info.metadata[''].LABEL_NOMENCLATURE | Should -Be 'CORINE Land Cover 2018 level 1'
         $png = & /usr/bin/python3 -c "from osgeo import gdal; import sys; d = gdal.Open(sys.argv[1]); print(d.RasterCount, d.RasterXSize, d.GetRasterBand(4).ReadAsArray().min())" $first.QuicklookPath
         $png | Should -Be "4 $($clc.size[0]) 255"
         Get-ChildItem $out -Recurse -Filter '*.partial*' | Should -BeNullOrEmpty
