@@ -14,7 +14,7 @@ namespace DeepSentinel.Core.Evaluation;
 /// <param name="Recall">Correct pixels of the class / its true pixels (0 where undefined).</param>
 /// <param name="Support">True pixels of the class.</param>
 /// <param name="Predicted">Pixels predicted as the class.</param>
-public sealed record ClassIoU(string Class, string Name, double IoU, double Precision, double Recall, long Support, long Predicted);
+public sealed record ClassIoU(string Class, string Name, [property: System.Text.Json.Serialization.JsonPropertyName("iou")] double IoU, double Precision, double Recall, long Support, long Predicted);
 
 /// <summary>
 /// The evaluation of a segmentation model on labelled pixels: what Measure-Segmentation returns
