@@ -243,6 +243,43 @@ DST_API int32_t dst_classifier_set_augmentation(int64_t classifier, int32_t flip
    same model and config, after dst_classifier_load_head, to resume fine-tuning. */
 DST_API int32_t dst_classifier_save_optimizer(int64_t classifier, const char* optimizer_path);
 DST_API int32_t dst_classifier_load_optimizer(int64_t classifier, const char* optimizer_path);
+/*
+ * Segmentation (issue 14): a per-pixel classification head on a UNet model, behind its own handles
+ * (dst_segmenter_*). The logits are a 1x1 convolution over the UNet decoder's full-resolution
+ * features (its last double convolution, unet_width channels); the UNet's own 1x1 embedding head is
+ * not used. The encoder path is enc1, enc2, enc3, bottom; the decoder is up3, dec3, up2, dec2, up1,
+ * dec1. A segmenter shares the model it was created from (the model handle may be freed afterwards).
+ * ResNet models are refused: they have no decoder at full resolution.
+ * struct_size must be sizeof(dst_segmenter_config).
+ */
+typedef struct dst_segmenter_config {
+    int32_t struct_size;
+    int32_t classes;               /* 2-1000 */
+    int32_t freeze_encoder;        /* 1: encoder path in eval mode without gradients, decoder + head trained; 0: everything trained */
+    int32_t reserved;              /* 0 */
+    int64_t seed;                  /* initial head weights */
+    double head_learning_rate;     /* AdamW, decoder and head */
+    double encoder_learning_rate;  /* AdamW, the encoder path when not frozen (usually lower) */
+    double weight_decay;
+} dst_segmenter_config;
+
+DST_API int64_t dst_segmenter_create(int64_t model, const dst_segmenter_config* config);
+DST_API int32_t dst_segmenter_free(int64_t segmenter);
+/* Per-class loss weights (classes floats, finite, >= 0, not all 0); the default is 1 for all. */
+DST_API int32_t dst_segmenter_set_class_weights(int64_t segmenter, const float* weights, int32_t classes);
+/* One step of per-pixel weighted cross-entropy. targets: batch * height * width class indices
+   0..classes-1, or -1 for a pixel without a label (ignored: no loss, no gradient). A batch without
+   any labelled pixel is refused. */
+DST_API int32_t dst_segmenter_train_step(int64_t segmenter, const dst_batch* batch, const int32_t* targets, int64_t targets_length, float* loss);
+/* Per-pixel class probabilities in eval mode (softmax over classes): batch * classes * height * width floats. */
+DST_API int32_t dst_segmenter_predict(int64_t segmenter, const dst_batch* batch, float* probabilities, int64_t length);
+DST_API int64_t dst_segmenter_step(int64_t segmenter);
+/* Writes the UNet as a model checkpoint (dst_model_load and torch.load read it) and the head as a
+   pickled dict {format: "deepsentinel-segmentation-head", classes, freeze_encoder, step, features:
+   "decoder", state_dict: {weight [classes, unet_width, 1, 1], bias}, class_weights}. */
+DST_API int32_t dst_segmenter_save(int64_t segmenter, const char* encoder_path, const char* head_path);
+/* Restores a head written by dst_segmenter_save into a segmenter created with the same classes. */
+DST_API int32_t dst_segmenter_load_head(int64_t segmenter, const char* head_path);
 
 #ifdef __cplusplus
 }

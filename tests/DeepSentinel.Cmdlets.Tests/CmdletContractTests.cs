@@ -23,6 +23,7 @@ public sealed class CmdletContractTests
     private static readonly HashSet<string> StateChangingInvokes = new(StringComparer.Ordinal)
     {
         "SuperResolution",
+        "Segmentation",  // writes label COGs with -Path
     };
 
     // The pipelines the product promises (brief and issues). An edge is checked once both ends exist.
@@ -46,6 +47,9 @@ public sealed class CmdletContractTests
         ("Get-PatchSample", "Measure-SuperResolution"),
         ("Get-LabelledImage", "Split-LabelledCorpus"),
         ("Get-LabelledImage", "Invoke-ClassPrediction"),
+        ("Get-PatchSample", "Invoke-Segmentation"),
+        ("Invoke-Segmentation", "Measure-Segmentation"),
+        ("Measure-Segmentation", "Export-SegmentationEvaluation"),
     ];
 
     // Singular nouns that end in a lone 's' (the plural check below would flag them).

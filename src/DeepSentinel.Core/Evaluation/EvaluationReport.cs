@@ -27,7 +27,7 @@ public static class EvaluationReport
     /// <summary>Confusion matrix picture.</summary>
     public const string ConfusionPngFile = "confusion-matrix.png";
 
-    private static readonly JsonSerializerOptions Json = new()
+    internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
@@ -121,21 +121,24 @@ public static class EvaluationReport
         return text.ToString();
     }
 
-    private static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    internal static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
 
     // The matrix with the true class down the left (key and name) and the predicted class along
     // the top (key), counts in the cells, each row shaded by the share of its true samples.
-    internal static Rgb ConfusionPicture(ClassificationEvaluation e)
+    internal static Rgb ConfusionPicture(ClassificationEvaluation e) =>
+        ConfusionPicture(e.Classes, e.ClassNames, e.ConfusionRows().Select(r => r.Select(v => (long)v).ToArray()).ToArray(),
+            string.Create(CultureInfo.InvariantCulture, $"OA {100 * e.OverallAccuracy:0.0}%  BALANCED {100 * e.BalancedAccuracy:0.0}%  MACRO-F1 {e.MacroF1:0.000}  N {e.Samples}"));
+
+    // The same picture for any square matrix of counts (segmentation's pixel counts too).
+    internal static Rgb ConfusionPicture(IReadOnlyList<string> classes, IReadOnlyList<string> classNames, long[][] rows, string title)
     {
         const int scale = 2, pad = 12;
-        var n = e.Classes.Count;
-        var keys = e.Classes.Select(k => k.Length > 8 ? k[..8] : k).ToArray();
-        var rowLabels = e.Classes.Select((k, i) => Truncate(k == e.ClassNames[i] ? k : $"{k} {e.ClassNames[i]}", 26)).ToArray();
-        var rows = e.ConfusionRows();
-        var maxCount = rows.SelectMany(r => r).DefaultIfEmpty(0).Max().ToString(CultureInfo.InvariantCulture);
+        var n = classes.Count;
+        var keys = classes.Select(k => k.Length > 8 ? k[..8] : k).ToArray();
+        var rowLabels = classes.Select((k, i) => Truncate(k == classNames[i] ? k : $"{k} {classNames[i]}", 26)).ToArray();
+        var maxCount = rows.SelectMany(r => r).DefaultIfEmpty(0L).Max().ToString(CultureInfo.InvariantCulture);
         var cell = Math.Max(Math.Max(BitmapText.Measure(maxCount, scale), keys.Max(k => BitmapText.Measure(k, 1))) + 10, 40);
         var labelWidth = rowLabels.Max(l => BitmapText.Measure(l, scale)) + pad;
-        var title = string.Create(CultureInfo.InvariantCulture, $"OA {100 * e.OverallAccuracy:0.0}%  BALANCED {100 * e.BalancedAccuracy:0.0}%  MACRO-F1 {e.MacroF1:0.000}  N {e.Samples}");
         var top = pad + (3 * 7 * scale) + pad;
         var left = pad + labelWidth;
         var width = Math.Max(left + (n * cell) + pad, BitmapText.Measure(title, scale) + (2 * pad));
@@ -153,7 +156,7 @@ public static class EvaluationReport
         {
             var y = top + (i * cell);
             BitmapText.Draw(image, rowLabels[i], pad, y + ((cell - (7 * scale)) / 2), scale, black);
-            var support = Math.Max(1, rows[i].Sum());
+            var support = Math.Max(1L, rows[i].Sum());
             for (var j = 0; j < n; j++)
             {
                 var share = (double)rows[i][j] / support;
@@ -174,13 +177,13 @@ public static class EvaluationReport
 
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + ".";
 
-    private static string WriteText(string path, string text)
+    internal static string WriteText(string path, string text)
     {
         Atomically(path, temp => File.WriteAllText(temp, text, new UTF8Encoding(false)));
         return path;
     }
 
-    private static void Atomically(string path, Action<string> write)
+    internal static void Atomically(string path, Action<string> write)
     {
         var temp = path + ".partial";
         try

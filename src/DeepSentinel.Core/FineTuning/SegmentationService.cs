@@ -1,0 +1,495 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DeepSentinel.Core.Diagnostics;
+using DeepSentinel.Core.Errors;
+using DeepSentinel.Core.Evaluation;
+using DeepSentinel.Core.Interop.Torch;
+using DeepSentinel.Core.Training;
+
+namespace DeepSentinel.Core.FineTuning;
+
+/// <summary>
+/// Fine-tunes a UNet for semantic segmentation on a split's training side and evaluates it on its
+/// test side, in pixels: CLC classes per pixel at a level (clc.tif) or OSM classes (osm.tif);
+/// per-pixel cross-entropy weighted by the training side's pixel frequencies; unlabelled pixels
+/// are ignored (never a class). Starts from a pretrained UNet (LinearProbe: frozen encoder path,
+/// trained decoder and head; FineTune: everything, the encoder at a lower learning rate) or from
+/// scratch. Patches and labels are read batch by batch, so memory stays flat.
+/// </summary>
+public sealed class SegmentationService(TimeProvider? time = null)
+{
+    private const int ProgressActivity = 15;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>Trains, saves, evaluates and returns the segmentation model.</summary>
+    public async Task<SegmentationModel> RunAsync(CorpusSplit split, EmbeddingModel? pretrained, SegmentationOptions options, IOperationReporter reporter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(options);
+        reporter ??= NullReporter.Instance;
+        Validate(options);
+        var mode = options.Mode ?? (pretrained is null ? FineTuningMode.Scratch : FineTuningMode.FineTune);
+        if (mode != FineTuningMode.Scratch && pretrained is null)
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, $"-Mode {mode} starts from a pretrained UNet: give one with -Model (Import-EmbeddingModel), or use -Mode Scratch.");
+        }
+
+        if (mode == FineTuningMode.Scratch && pretrained is not null)
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, "-Mode Scratch trains fresh weights: leave -Model out.");
+        }
+
+        var encoder = pretrained?.Encoder ?? options.Encoder;
+        if (encoder != EncoderKind.UNet)
+        {
+            var what = pretrained is not null ? $"{pretrained.Path} holds a {encoder} encoder" : $"-Encoder {encoder}";
+            throw new DeepSentinelException(ErrorIds.ModelInputMismatch, ErrorKind.InvalidArgument,
+                $"{what}: segmentation takes a UNet (a ResNet has no full-resolution decoder). Pretrain one with Start-Pretraining -Encoder UNet, or train from scratch with -Encoder UNet; use Start-FineTuning for patch classification with a ResNet.", pretrained?.Path ?? encoder.ToString());
+        }
+
+        var folder = Path.GetFullPath(options.OutputFolder);
+        if (File.Exists(Path.Combine(folder, SegmenterCard.FileName)) || File.Exists(Path.Combine(folder, ClassifierCard.FileName)))
+        {
+            throw new DeepSentinelException(ErrorIds.ModelFolderNotEmpty, ErrorKind.InvalidArgument, $"{folder} already holds a model: choose another folder, or remove it first.", folder);
+        }
+
+        var level = options.ClcLevel ?? split.ClcLevel;
+        var sensors = ResolveSensors(pretrained, options);
+        var (train, counts) = await ScanAsync(split.Train, options.Labels, level, reporter, cancellationToken).ConfigureAwait(false);
+        if (train.Count == 0)
+        {
+            throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData,
+                $"No training sample has a {PixelLabelReader.AssetKey(options.Labels)}.tif label with labelled pixels: run {(options.Labels == SegmentationLabelSource.Osm ? "Add-OsmLabel" : "Add-CorineLabel")} on the corpus first.");
+        }
+
+        var classes = ResolveClasses(counts, options);
+        var weights = ClassWeights(classes.Select(c => counts[c]).ToArray(), options.Weighting);
+        TorchNative.EnsureLoaded();
+        TorchNative.SetThreads(options.Threads ?? Environment.ProcessorCount);
+
+        var first = await train[0].Patch.LoadTrainingPatchAsync(cancellationToken).ConfigureAwait(false);
+        var patchSize = first.Height;
+        if (first.Width != patchSize || patchSize % 32 != 0 || patchSize < 32)
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.TrainingInputInvalid, $"Segmentation takes square patches with sides a multiple of 32 px (the UNet pools three times); sample {first.SampleId} is {first.Height} x {first.Width} px.", first.SampleId);
+        }
+
+        using var unet = pretrained is not null
+            ? pretrained.Open(options.Device)
+            : await CreateScratchAsync(train, sensors, options, reporter, cancellationToken).ConfigureAwait(false);
+        var config = NativeSegmenterConfig.Create();
+        config.Classes = classes.Count;
+        config.FreezeEncoder = mode == FineTuningMode.LinearProbe ? 1 : 0;
+        config.Seed = options.Seed;
+        config.HeadLearningRate = options.LearningRate;
+        config.EncoderLearningRate = mode == FineTuningMode.Scratch ? options.LearningRate : options.EncoderLearningRate;
+        config.WeightDecay = options.WeightDecay;
+        using var segmenter = TorchSegmenter.Create(unet, config);
+        segmenter.SetClassWeights(weights.Select(w => (float)w).ToArray());
+
+        var existed = Directory.Exists(folder);
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(folder, "checkpoints"));
+            reporter.Verbose(string.Create(CultureInfo.InvariantCulture, $"{mode} UNet segmentation of {classes.Count} {options.Labels} classes on {train.Count} training patches ({sensors} input), in {folder}."));
+            var (steps, finalLoss, used) = await Task.Factory.StartNew(
+                () => Train(segmenter, mode == FineTuningMode.LinearProbe, train, classes, options, level, sensors, unet.Config.S2Channels, unet.Config.S1Channels, patchSize, folder, reporter, cancellationToken),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+
+            var values = SegmentationPredictor.ValuesOf(options.Labels, classes);
+            var card = new SegmenterCard
+            {
+                Mode = mode,
+                Labels = options.Labels,
+                ClcLevel = level,
+                Classes = classes.Select((c, i) => new SegmentationClassCard(c, SegmentationModel.ClassName(c), weights[i], counts[c], values[i])).ToList(),
+                Sensors = sensors,
+                Bands = BandsOf(unet, pretrained),
+                PatchSize = patchSize,
+                SourceModel = pretrained?.Path,
+                Split = string.Create(CultureInfo.InvariantCulture, $"{split.Source}: {split.TrainCount} train, {split.TestCount} test"),
+                TrainSamples = used,
+                Epochs = options.Epochs,
+                Steps = steps,
+                FinalLoss = finalLoss,
+                Options = options,
+                Engine = TorchNative.Version,
+                CreatedUtc = _time.GetUtcNow(),
+            };
+            var model = SegmentationModel.Create(folder, card, null);
+            segmenter.Save(model.EncoderCheckpointPath, model.HeadCheckpointPath);
+            WriteCard(folder, card);
+
+            // The held-out side, through the same prediction path a user gets (no label COGs written).
+            reporter.Progress(new ProgressUpdate(ProgressActivity, "Segmentation", "Evaluating on the test split"));
+            var predictions = new List<SegmentationPrediction>();
+            using (var predictor = SegmentationPredictor.Open(model, options.Device, null))
+            {
+                foreach (var sample in split.Test)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var labels = await PixelLabelReader.LoadAsync(sample.Patch, options.Labels, level, cancellationToken).ConfigureAwait(false);
+                    if (labels is null)
+                    {
+                        continue;
+                    }
+
+                    var patch = await sample.Patch.LoadTrainingPatchAsync(cancellationToken).ConfigureAwait(false);
+                    if (FineTuningService.SelectSensors(patch, sensors) is null)
+                    {
+                        continue;
+                    }
+
+                    predictions.AddRange(predictor.Add(patch, labels));
+                }
+
+                predictions.AddRange(predictor.Complete());
+            }
+
+            var evaluation = Evaluate(model, predictions);
+            evaluation?.Write(folder);
+            reporter.Progress(new ProgressUpdate(ProgressActivity, "Segmentation", "Done", Completed: true));
+            return SegmentationModel.Create(folder, card, evaluation);
+        }
+        catch
+        {
+            // Nothing half-written: a folder this run created goes; one that existed loses what this run wrote.
+            TryRemove(folder, existed);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The evaluation of predictions against the labels they carry (null when none is labelled):
+    /// the model's classes, then true classes it never learned (always wrong), in key order.
+    /// </summary>
+    public static SegmentationEvaluation? Evaluate(SegmentationModel? model, IReadOnlyList<SegmentationPrediction> predictions)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        var labelled = predictions.Where(p => p.Confusion is { Count: > 0 }).ToList();
+        if (labelled.Count == 0)
+        {
+            return null;
+        }
+
+        var known = model?.Classes ?? [];
+        var seen = labelled.SelectMany(p => p.Confusion!).SelectMany(c => new[] { c.Actual, c.Predicted }).Distinct(StringComparer.Ordinal).Where(c => !known.Contains(c)).Order(StringComparer.Ordinal);
+        var classes = known.Concat(seen).ToList();
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
+        var confusion = new long[classes.Count, classes.Count];
+        foreach (var count in labelled.SelectMany(p => p.Confusion!))
+        {
+            confusion[index[count.Actual], index[count.Predicted]] += count.Pixels;
+        }
+
+        return SegmentationEvaluation.FromConfusion(classes, classes.Select(SegmentationModel.ClassName).ToList(), confusion, labelled.Count);
+    }
+
+    /// <summary>Loss weights from the training side's pixel counts (Balanced: n / (classes x count), as scikit-learn's).</summary>
+    internal static double[] ClassWeights(long[] counts, ClassWeighting weighting)
+    {
+        var total = (double)counts.Sum();
+        return counts.Select(n => weighting switch
+        {
+            ClassWeighting.None => 1.0,
+            ClassWeighting.SquareRoot => n == 0 ? 0 : Math.Sqrt(total / (counts.Length * n)),
+            _ => n == 0 ? 0 : total / (counts.Length * (double)n),
+        }).ToArray();
+    }
+
+    // One pass over the training side's labels: who has them, and the labelled pixels of each class.
+    private static async Task<(List<LabelledSample> Train, Dictionary<string, long> Counts)> ScanAsync(IReadOnlyList<LabelledSample> samples, SegmentationLabelSource source, int level, IOperationReporter reporter, CancellationToken cancellationToken)
+    {
+        var usable = new List<LabelledSample>();
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var missing = new List<string>();
+        foreach (var sample in samples)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var labels = await PixelLabelReader.LoadAsync(sample.Patch, source, level, cancellationToken).ConfigureAwait(false);
+            var perKey = labels?.Counts();
+            if (labels is null || perKey is null || perKey.Sum() == 0)
+            {
+                missing.Add(sample.Id);
+                continue;
+            }
+
+            for (var k = 0; k < labels.Keys.Count; k++)
+            {
+                counts[labels.Keys[k]] = counts.GetValueOrDefault(labels.Keys[k]) + perKey[k];
+            }
+
+            usable.Add(sample);
+        }
+
+        if (missing.Count > 0)
+        {
+            reporter.Warning($"{missing.Count} training sample(s) have no {PixelLabelReader.AssetKey(source)}.tif label with labelled pixels and are not trained on: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", ..." : string.Empty)}.");
+        }
+
+        return (usable, counts);
+    }
+
+    private static List<string> ResolveClasses(Dictionary<string, long> counts, SegmentationOptions options)
+    {
+        var present = counts.Where(kv => kv.Value > 0).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        List<string> classes;
+        if (options.Classes is { Count: > 0 } wanted)
+        {
+            var missing = wanted.Where(c => !present.Contains(c)).ToList();
+            if (missing.Count > 0)
+            {
+                throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidArgument,
+                    $"Class(es) {string.Join(", ", missing.Select(c => $"{c} ({SegmentationModel.ClassName(c)})"))} have no training pixels in the split: a head cannot learn them. Classes with training pixels: {string.Join(", ", present.Order(StringComparer.Ordinal))}.", missing[0]);
+            }
+
+            classes = wanted.Distinct(StringComparer.Ordinal).ToList();
+        }
+        else
+        {
+            classes = present.Order(StringComparer.Ordinal).ToList();
+        }
+
+        if (classes.Count < 2)
+        {
+            throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidData,
+                $"The training side's labelled pixels hold {classes.Count} class(es) ({string.Join(", ", classes)}): segmentation needs at least 2. Use another split, a finer -ClcLevel, or more samples.");
+        }
+
+        return classes;
+    }
+
+    private (long Steps, double Loss, int Used) Train(TorchSegmenter segmenter, bool frozen, List<LabelledSample> train, IReadOnlyList<string> classes, SegmentationOptions options, int level, SensorInput sensors,
+        int s2Channels, int s1Channels, int patchSize, string folder, IOperationReporter reporter, CancellationToken cancellationToken)
+    {
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
+        var plane = patchSize * patchSize;
+        var batch = new PatchBatch(options.BatchSize, s2Channels, s1Channels, patchSize, patchSize);
+        var targets = new int[options.BatchSize * plane];
+        using var log = new StreamWriter(Path.Combine(folder, "fine-tuning.csv"), append: false, new UTF8Encoding(false));
+        log.WriteLine("epoch,steps,mean_loss,patches,elapsed_seconds");
+        var clock = Stopwatch.StartNew();
+        var lossSum = 0.0;
+        var lossSteps = 0;
+        var skipped = new HashSet<string>(StringComparer.Ordinal);
+        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
+            var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
+            random.Shuffle(order);
+            lossSum = 0;
+            lossSteps = 0;
+            var patches = 0;
+            var labelledInBatch = 0L;
+            foreach (var sample in order)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var patch = FineTuningService.SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
+                if (patch is null || !batch.CanUse(patch) || !batch.Fits(patch))
+                {
+                    if (skipped.Add(sample.Id))
+                    {
+                        reporter.Warning(patch is not null && !batch.Fits(patch)
+                            ? $"Sample {sample.Id} is {patch.Height} x {patch.Width} px, not {patchSize} x {patchSize}: it is not trained on."
+                            : $"Sample {sample.Id} has no {sensors} data: it is not trained on.");
+                    }
+
+                    continue;
+                }
+
+                var labels = PixelLabelReader.LoadAsync(sample.Patch, options.Labels, level, cancellationToken).AsTask().GetAwaiter().GetResult()!;
+                var row = targets.AsSpan(batch.Count * plane, plane);
+                var map = labels.Keys.Select(k => index.GetValueOrDefault(k, -1)).ToArray();
+                for (var p = 0; p < plane; p++)
+                {
+                    var k = labels.Index[p];
+                    row[p] = k < 0 ? -1 : map[k];
+                    if (row[p] >= 0)
+                    {
+                        labelledInBatch++;
+                    }
+                }
+
+                batch.Add(patch);
+                patches++;
+                if (batch.IsFull)
+                {
+                    Step(ref lossSum, ref lossSteps, ref labelledInBatch);
+                    Report(reporter, epoch, options, segmenter, lossSum / lossSteps);
+                }
+            }
+
+            // A last partial batch; training the encoder's batch normalisation needs two samples.
+            if (batch.Count >= 2 || (batch.Count == 1 && frozen))
+            {
+                Step(ref lossSum, ref lossSteps, ref labelledInBatch);
+            }
+
+            batch.Clear();
+            labelledInBatch = 0;
+            if (lossSteps == 0)
+            {
+                throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 labelled samples with {sensors} data.");
+            }
+
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{epoch + 1},{segmenter.Step},{lossSum / lossSteps:R},{patches},{clock.Elapsed.TotalSeconds:0.###}"));
+            log.Flush();
+        }
+
+        return (segmenter.Step, lossSum / lossSteps, train.Count - skipped.Count);
+
+        void Step(ref double sum, ref int steps, ref long labelled)
+        {
+            // Pixels of classes outside -Class may leave a batch without a label: nothing to learn from it.
+            if (labelled > 0)
+            {
+                sum += segmenter.TrainStep(batch, targets);
+                steps++;
+            }
+
+            batch.Clear();
+            labelled = 0;
+        }
+    }
+
+    private static void Report(IOperationReporter reporter, int epoch, SegmentationOptions options, TorchSegmenter segmenter, double loss) =>
+        reporter.Progress(new ProgressUpdate(ProgressActivity, "Segmentation",
+            string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}/{options.Epochs}, step {segmenter.Step}, loss {loss:0.0000}"),
+            (int)Math.Clamp(100.0 * epoch / options.Epochs, 0, 100)));
+
+    private static SensorInput ResolveSensors(EmbeddingModel? pretrained, SegmentationOptions options)
+    {
+        var wanted = options.Sensors ?? pretrained?.Sensors ?? SensorInput.Fused;
+        if (pretrained is not null && pretrained.Sensors != SensorInput.Fused && wanted != pretrained.Sensors)
+        {
+            throw new DeepSentinelException(ErrorIds.ModelInputMismatch, ErrorKind.InvalidArgument,
+                $"{pretrained.Path} takes {pretrained.Sensors} input only ({string.Join(", ", pretrained.Bands)}); -Sensor {wanted} does not match its model card. Use -Sensor {pretrained.Sensors}, or a fused model.", pretrained.Path);
+        }
+
+        return wanted;
+    }
+
+    private static async Task<TorchModel> CreateScratchAsync(IReadOnlyList<LabelledSample> train, SensorInput sensors, SegmentationOptions options, IOperationReporter reporter, CancellationToken cancellationToken)
+    {
+        reporter.Progress(new ProgressUpdate(ProgressActivity, "Segmentation", "Computing per-band normalisation statistics of the training split"));
+        var (stats, _, usable) = await BandNormalization.ComputeAsync(new SamplePatchSource(train, sensors), sensors, 512, cancellationToken).ConfigureAwait(false);
+        if (usable < 1)
+        {
+            throw new DeepSentinelException(ErrorIds.SensorDataMissing, ErrorKind.InvalidData, $"A {sensors} segmentation model needs training patches with {sensors} data; none has it.");
+        }
+
+        var (s2, s1) = PretrainingOptions.ChannelsOf(sensors);
+        var config = NativeModelConfig.Create();
+        config.Encoder = (int)EncoderKind.UNet;
+        config.Method = (int)PretrainingMethod.SimClr;
+        config.S2Channels = s2;
+        config.S1Channels = s1;
+        config.EmbeddingDim = 16;
+        config.ProjectionDim = 16;
+        config.UNetWidth = options.UNetWidth;
+        config.Device = (int)options.Device;
+        config.Seed = options.Seed;
+        config.LearningRate = options.LearningRate;
+        config.WeightDecay = options.WeightDecay;
+        config.Temperature = 0.2;
+        config.TripletMargin = 1;
+        var model = TorchModel.Create(config);
+        try
+        {
+            model.SetNormalization(stats);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static IReadOnlyList<BandCard> BandsOf(TorchModel unet, EmbeddingModel? pretrained)
+    {
+        if (pretrained is not null)
+        {
+            return pretrained.Card.Bands;
+        }
+
+        var (mean, std) = unet.GetNormalization();
+        var names = TrainingPatch.S2BandNames.Take(unet.Config.S2Channels).Concat(TrainingPatch.S1BandNames.Take(unet.Config.S1Channels)).ToList();
+        return names.Select((b, i) => new BandCard(b, i < unet.Config.S2Channels ? "S2" : "S1", mean[i], std[i])).ToList();
+    }
+
+    private static void WriteCard(string folder, SegmenterCard card)
+    {
+        var path = Path.Combine(folder, SegmenterCard.FileName);
+        try
+        {
+            File.WriteAllText(path + ".partial", JsonSerializer.Serialize(card, ModelCard.Json));
+            File.Move(path + ".partial", path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DeepSentinelException(ErrorIds.ModelWriteFailed, ErrorKind.WriteError, $"Cannot write {path}: {ex.Message}", path, ex);
+        }
+    }
+
+    private static void TryRemove(string folder, bool existed)
+    {
+        try
+        {
+            if (!existed)
+            {
+                if (Directory.Exists(folder))
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+
+                return;
+            }
+
+            foreach (var name in new[] { SegmenterCard.FileName, "fine-tuning.csv", SegmentationEvaluation.JsonFile, SegmentationEvaluation.ClassesCsvFile, SegmentationEvaluation.ConfusionCsvFile, SegmentationEvaluation.ConfusionPngFile, "checkpoints/encoder.pt", "checkpoints/head.pt" })
+            {
+                File.Delete(Path.Combine(folder, name));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the original error is what the caller needs.
+        }
+    }
+
+    private static void Validate(SegmentationOptions o)
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, message);
+            }
+        }
+
+        ArgumentException.ThrowIfNullOrEmpty(o.OutputFolder);
+        Require(o.Epochs is >= 1 and <= 100_000, $"Epochs must be 1-100000, got {o.Epochs}.");
+        Require(o.BatchSize is >= 1 and <= 4096, $"BatchSize must be 1-4096, got {o.BatchSize}.");
+        Require(o.ClcLevel is null or (>= 1 and <= 3), $"ClcLevel must be 1, 2 or 3, got {o.ClcLevel}.");
+        Require(o.UNetWidth is >= 4 and <= 512, $"UNetWidth must be 4-512, got {o.UNetWidth}.");
+        Require(o.Threads is null or >= 1, $"Threads must be at least 1, got {o.Threads}.");
+    }
+
+    private sealed class SamplePatchSource(IReadOnlyList<LabelledSample> samples, SensorInput sensors) : IPatchSource
+    {
+        public string Description => "the training split";
+
+        public async IAsyncEnumerable<TrainingPatch> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            foreach (var sample in samples)
+            {
+                if (FineTuningService.SelectSensors(await sample.Patch.LoadTrainingPatchAsync(cancellationToken).ConfigureAwait(false), sensors) is { } patch)
+                {
+                    yield return patch;
+                }
+            }
+        }
+    }
+}
