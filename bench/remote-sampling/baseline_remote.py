@@ -22,6 +22,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
+ENV = dict(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR", CPL_VSIL_CURL_ALLOWED_EXTENSIONS=".tif",
+           GDAL_HTTP_MERGE_CONSECUTIVE_RANGES="YES", GDAL_HTTP_MULTIPLEX="YES", VSI_CACHE="TRUE",
+           VSI_CACHE_SIZE=str(64 * 1024 * 1024), GDAL_CACHEMAX="256", GDAL_HTTP_MAX_RETRY="3",
+           CPL_VSIL_CURL_CACHE_SIZE=str(128 * 1024 * 1024))
+# Process-wide, before GDAL loads: rasterio.Env entered in several threads at once deadlocked here.
+os.environ.update(ENV)
+
 import numpy as np
 import rasterio
 import requests
@@ -32,11 +39,6 @@ from rasterio.windows import from_bounds
 
 corpus, server, out, threads = sys.argv[1], sys.argv[2].rstrip("/"), sys.argv[3], int(sys.argv[4])
 ORDER = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B11", "B12"]
-ENV = dict(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR", CPL_VSIL_CURL_ALLOWED_EXTENSIONS=".tif",
-           GDAL_HTTP_MERGE_CONSECUTIVE_RANGES="YES", GDAL_HTTP_MULTIPLEX="YES", VSI_CACHE="TRUE",
-           VSI_CACHE_SIZE=str(64 * 1024 * 1024), GDAL_CACHEMAX="256", GDAL_HTTP_MAX_RETRY="3",
-           CPL_VSIL_CURL_CACHE_SIZE=str(128 * 1024 * 1024))
-
 samples = []
 for part in sorted(os.listdir(os.path.join(corpus, "index"))):
     with open(os.path.join(corpus, "index", part)) as f:
@@ -72,7 +74,7 @@ def one(s):
     items = search("sentinel-2-l2a", s["longitude"], s["latitude"], t2 - timedelta(days=6), t2 + timedelta(days=6))
     s2 = next(i for i in items if i["id"] == s["s2_scene_id"])
     bands = {}
-    with rasterio.Env(**ENV):
+    if True:
         for b in ORDER + ["SCL"]:
             with rasterio.open(s2["assets"][b]["href"]) as src:
                 window = from_bounds(*bounds, transform=src.transform)
