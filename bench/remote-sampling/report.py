@@ -14,7 +14,8 @@ for line in lines:
         continue
     if name == "shards":
         parts = dict(re.findall(r"(\w+)=([\d.]+)", rest.split(" server=")[0]))
-        samples = sum(int(x) for x in re.findall(r"samples=(\d+)", rest))
+        # The shard that merges yields the whole corpus (both shards' samples): the corpus size.
+        samples = max(int(x) for x in re.findall(r"samples=(\d+)", rest))
         rows[name] = {"samples": samples, "seconds": float(re.search(r"wall=([\d.]+)", rest).group(1)), "server": server}
         continue
     if name.startswith("baseline"):
