@@ -81,7 +81,7 @@ public static class GdalNetworkStatistics
         Count(Marshal.PtrToStringUTF8(message));
     }
 
-    /// <summary>Counts one debug message (public for tests of the message forms).</summary>
+    /// <summary>Counts one /vsicurl/ debug message: a GET for "Downloading", a HEAD for "GetFileSize(".</summary>
     internal static void Count(string? message)
     {
         if (message is null)
