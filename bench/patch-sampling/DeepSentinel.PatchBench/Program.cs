@@ -3,7 +3,7 @@
 // builder's alone (a pwsh host would add its own).
 //
 //   DeepSentinel.PatchBench catalog <dest> <tileSize> <tiles> <s2PerTile> <s1Scenes>
-//   DeepSentinel.PatchBench corpus <catalog> <dest> <count> <seed> <throttle> <start> <end>
+//   DeepSentinel.PatchBench corpus <catalog> <dest> <count> <seed> <throttle> <start> <end> [ioConcurrency [shard shardCount]]
 using System.Diagnostics;
 using System.Globalization;
 using DeepSentinel.Core.Corpus;
@@ -21,7 +21,7 @@ try
     return args.FirstOrDefault() switch
     {
         "catalog" => Catalog(args[1], Int(args[2]), Int(args[3]), Int(args[4]), Int(args[5])),
-        "corpus" => await Corpus(args[1], args[2], Int(args[3]), long.Parse(args[4], CultureInfo.InvariantCulture), Int(args[5]), Date(args[6]), Date(args[7])),
+        "corpus" => await Corpus(args[1], args[2], Int(args[3]), long.Parse(args[4], CultureInfo.InvariantCulture), Int(args[5]), Date(args[6]), Date(args[7]), args.Length > 8 ? Int(args[8]) : 1, args.Length > 10 ? Int(args[9]) : 0, args.Length > 10 ? Int(args[10]) : 1),
         _ => Usage(),
     };
 }
@@ -38,7 +38,7 @@ int Catalog(string destination, int tileSize, int tiles, int s2PerTile, int s1Sc
     return 0;
 }
 
-async Task<int> Corpus(string catalog, string destination, int count, long seed, int throttle, DateTimeOffset start, DateTimeOffset end)
+async Task<int> Corpus(string catalog, string destination, int count, long seed, int throttle, DateTimeOffset start, DateTimeOffset end, int io, int shard, int shards)
 {
     var request = new PatchSampleRequest
     {
@@ -48,13 +48,17 @@ async Task<int> Corpus(string catalog, string destination, int count, long seed,
         Start = start,
         End = end,
         ThrottleLimit = throttle,
+        IoConcurrency = io,
+        Shard = shard,
+        ShardCount = shards,
         MaxCloudCover = 60,
         MaxPatchCloud = 20,
         Source = new SceneSearchRequest { Catalog = catalog },
     };
     var clock = Stopwatch.StartNew();
     var samples = new List<PatchSample>();
-    await foreach (var sample in new PatchSampleService(CoreServices.Default).RunAsync(request, reporter, null, CancellationToken.None))
+    var service = new PatchSampleService(CoreServices.Default);
+    await foreach (var sample in service.RunAsync(request, reporter, null, CancellationToken.None))
     {
         samples.Add(sample);
         Console.WriteLine($"sample {sample.Id}");
@@ -63,7 +67,8 @@ async Task<int> Corpus(string catalog, string destination, int count, long seed,
     clock.Stop();
     // Figures for the benchmark: wall time and the peak resident set of this process.
     var peak = File.ReadAllLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done samples={samples.Count} seconds={clock.Elapsed.TotalSeconds:0.000} peak_kb={peak} errors={reporter.Errors}"));
+    var run = service.LastRun!;
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done samples={samples.Count} seconds={clock.Elapsed.TotalSeconds:0.000} peak_kb={peak} errors={reporter.Errors} points={run.PointsTried} cog_gets={run.CogGets} cog_heads={run.CogHeads} cog_bytes={run.CogBytes}"));
     return reporter.Errors == 0 ? 0 : 1;
 }
 

@@ -126,6 +126,11 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>Reads in flight per worker.</summary>
+    [Parameter(HelpMessage = "Files of one patch each worker reads at the same time (the 13 Sentinel-2 COGs, then VV and VH): HTTP requests in flight per worker for remote COGs, separate from -ThrottleLimit, which sets the CPU work in parallel (default 8; 1 reads one file after another).")]
+    [ValidateRange(1, 64)]
+    public int IoConcurrency { get; set; } = PatchSampleRequest.DefaultIoConcurrency;
+
     /// <summary>Attempt limit.</summary>
     [Parameter(HelpMessage = "Give up after trying this many new points (default: 20 per sample wanted, plus 100).")]
     [ValidateRange(1, long.MaxValue)]
@@ -196,6 +201,7 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
             Shard = _shard,
             ShardCount = _shardCount,
             ThrottleLimit = ThrottleLimit,
+            IoConcurrency = IoConcurrency,
             MaxPoints = MaxPoints,
             SceneLookup = SceneLookup,
             Storage = _storage,

@@ -17,7 +17,11 @@ public sealed record S1Patch(float[] Vv, float[] Vh, ReadMethod Method);
 
 /// <summary>
 /// Reads the S2 and S1 views of patches for one worker. Holds that worker's GDAL datasets (GDAL
-/// handles are not thread-safe) in a small LRU cache, since neighbouring points reuse scenes.
+/// handles are not thread-safe) in a small LRU cache, since neighbouring points reuse scenes, so a
+/// scene's COG headers are read once per worker, not once per sample. With more than one I/O lane
+/// the 13 Sentinel-2 files of a patch (and VV and VH) are read at the same time, each on a lane
+/// with its own dataset: one worker then waits for one round trip per wave of reads instead of one
+/// per file.
 /// </summary>
 public sealed class PatchExtractor : IDisposable
 {
@@ -27,14 +31,26 @@ public sealed class PatchExtractor : IDisposable
     private const int CacheSize = 40;
     private readonly LinkedList<(string Key, GdalDataset Dataset)> _lru = new();
     private readonly Dictionary<string, LinkedListNode<(string Key, GdalDataset Dataset)>> _byKey = new(StringComparer.Ordinal);
-    private readonly Dictionary<(int, int), CoordinateTransform> _transforms = [];
+    private readonly Dictionary<(int, int, int), CoordinateTransform> _transforms = [];
+    private readonly object _gate = new();
     private readonly Func<SceneAsset, string> _resolve;
+    private readonly ReadLanes _lanes;
+    private int _datasetsOpened;
 
     /// <summary>Creates an extractor; <paramref name="resolve"/> turns an asset into what GDAL opens (a path, /vsicurl/ + signed URL).</summary>
-    public PatchExtractor(Func<SceneAsset, string>? resolve = null) => _resolve = resolve ?? DefaultResolve;
+    /// <param name="resolve">What GDAL opens for an asset (default <see cref="DefaultResolve"/>).</param>
+    /// <param name="ioConcurrency">Files of one patch read at the same time (1: one after another on the calling thread).</param>
+    public PatchExtractor(Func<SceneAsset, string>? resolve = null, int ioConcurrency = 1)
+    {
+        _resolve = resolve ?? DefaultResolve;
+        _lanes = new ReadLanes(Math.Clamp(ioConcurrency, 1, 64), "DeepSentinel read lane");
+    }
 
     /// <summary>Datasets opened so far (cache misses).</summary>
-    public int DatasetsOpened { get; private set; }
+    public int DatasetsOpened => Volatile.Read(ref _datasetsOpened);
+
+    /// <summary>Files of one patch read at the same time.</summary>
+    public int IoConcurrency => _lanes.Lanes;
 
     /// <summary>What GDAL opens for an asset: local paths as they are, URLs through /vsicurl/.</summary>
     public static string DefaultResolve(SceneAsset asset)
@@ -83,18 +99,23 @@ public sealed class PatchExtractor : IDisposable
         var bands = new ushort[S2Bands.Length][];
         var methods = new ReadMethod[S2Bands.Length + 1];
         var offsets = new int[S2Bands.Length];
-        for (var b = 0; b < S2Bands.Length; b++)
-        {
-            var asset = s2.FindBand(S2Bands[b]) ?? throw MissingBand(s2, S2Bands[b]);
-            bands[b] = new ushort[size];
-            methods[b] = GridReader.Read<ushort>(Open(asset), epsg, 1, grid, bands[b], Resampling.Bilinear, 0);
-            offsets[b] = S2Radiometry.OffsetToRemove(s2, asset);
-            S2Radiometry.Remove(bands[b], offsets[b]);
-        }
-
+        // Every asset first, so that a scene missing a band fails before any read.
+        var assets = S2Bands.Select(b => s2.FindBand(b) ?? throw MissingBand(s2, b)).ToArray();
         var sclAsset = s2.FindBand("SCL") ?? throw MissingBand(s2, "SCL");
         var scl = new byte[size];
-        methods[^1] = GridReader.Read<byte>(Open(sclAsset), epsg, 1, grid, scl, Resampling.Nearest, 0);
+        _lanes.Run(S2Bands.Length + 1, b =>
+        {
+            if (b == S2Bands.Length)
+            {
+                methods[b] = GridReader.Read<byte>(Open(sclAsset), epsg, 1, grid, scl, Resampling.Nearest, 0);
+                return;
+            }
+
+            bands[b] = new ushort[size];
+            methods[b] = GridReader.Read<ushort>(Open(assets[b]), epsg, 1, grid, bands[b], Resampling.Bilinear, 0);
+            offsets[b] = S2Radiometry.OffsetToRemove(s2, assets[b]);
+            S2Radiometry.Remove(bands[b], offsets[b]);
+        });
         return new S2Patch(bands, scl, methods, offsets);
     }
 
@@ -109,8 +130,18 @@ public sealed class PatchExtractor : IDisposable
         var vh = new float[size];
         var vvAsset = s1.FindBand("VV") ?? throw MissingBand(s1, "VV");
         var vhAsset = s1.FindBand("VH") ?? throw MissingBand(s1, "VH");
-        var vvSet = Open(vvAsset);
-        var vhSet = Open(vhAsset);
+        GdalDataset vvSet = null!, vhSet = null!;
+        _lanes.Run(2, k =>
+        {
+            if (k == 0)
+            {
+                vvSet = Open(vvAsset);
+            }
+            else
+            {
+                vhSet = Open(vhAsset);
+            }
+        });
         var epsg = s1.Epsg ?? CoordinateTransform.EpsgOf(vvSet.ProjectionWkt) ?? 0;
         if (epsg == 0)
         {
@@ -123,8 +154,18 @@ public sealed class PatchExtractor : IDisposable
         var sameGrid = vvSet.Width == vhSet.Width && vvSet.Height == vhSet.Height && vvSet.GeoTransform.SequenceEqual(vhSet.GeoTransform);
         if (!sameGrid)
         {
-            var method = GridReader.Read<float>(vvSet, epsg, 1, grid, vv, Resampling.Bilinear, double.NaN);
-            GridReader.Read<float>(vhSet, epsg, 1, grid, vh, Resampling.Bilinear, double.NaN);
+            var method = ReadMethod.Warp;
+            _lanes.Run(2, k =>
+            {
+                if (k == 0)
+                {
+                    method = GridReader.Read<float>(vvSet, epsg, 1, grid, vv, Resampling.Bilinear, double.NaN);
+                }
+                else
+                {
+                    GridReader.Read<float>(vhSet, epsg, 1, grid, vh, Resampling.Bilinear, double.NaN);
+                }
+            });
             return new S1Patch(vv, vh, method);
         }
 
@@ -133,8 +174,10 @@ public sealed class PatchExtractor : IDisposable
         // is not north-up.
         if (epsg != grid.Epsg && epsg != 0)
         {
-            var toSource = Transform(grid.Epsg, epsg);
-            if (BilinearReprojector.TryReproject(vvSet, toSource, grid, [vv], float.NaN) && BilinearReprojector.TryReproject(vhSet, toSource, grid, [vh], float.NaN))
+            // One PROJ transformation per lane: they are not thread-safe.
+            var done = new bool[2];
+            _lanes.Run(2, k => done[k] = BilinearReprojector.TryReproject(k == 0 ? vvSet : vhSet, Transform(grid.Epsg, epsg, k), grid, [k == 0 ? vv : vh], float.NaN));
+            if (done[0] && done[1])
             {
                 return new S1Patch(vv, vh, ReadMethod.Warp);
             }
@@ -171,6 +214,7 @@ public sealed class PatchExtractor : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _lanes.Dispose();
         foreach (var (_, dataset) in _lru)
         {
             dataset.Dispose();
@@ -186,39 +230,57 @@ public sealed class PatchExtractor : IDisposable
         _transforms.Clear();
     }
 
+    // Lanes open the files of one patch at the same time: the cache's bookkeeping is locked, the
+    // opening (an HTTP round trip for a remote COG) is not. A patch uses at most 15 files, far
+    // fewer than the cache holds, so the file evicted is never one a lane is reading.
     private GdalDataset Open(SceneAsset asset)
     {
         var key = _resolve(asset);
-        if (_byKey.TryGetValue(key, out var node))
+        lock (_gate)
         {
-            _lru.Remove(node);
-            _lru.AddFirst(node);
-            return node.Value.Dataset;
+            if (_byKey.TryGetValue(key, out var node))
+            {
+                _lru.Remove(node);
+                _lru.AddFirst(node);
+                return node.Value.Dataset;
+            }
         }
 
         var dataset = GdalDataset.Open(key);
-        DatasetsOpened++;
-        _byKey[key] = _lru.AddFirst((key, dataset));
-        if (_lru.Count > CacheSize)
+        Interlocked.Increment(ref _datasetsOpened);
+        lock (_gate)
         {
-            var last = _lru.Last!;
-            _lru.RemoveLast();
-            _byKey.Remove(last.Value.Key);
-            last.Value.Dataset.Dispose();
+            if (_byKey.TryGetValue(key, out var raced))
+            {
+                dataset.Dispose();
+                return raced.Value.Dataset;
+            }
+
+            _byKey[key] = _lru.AddFirst((key, dataset));
+            if (_lru.Count > CacheSize)
+            {
+                var last = _lru.Last!;
+                _lru.RemoveLast();
+                _byKey.Remove(last.Value.Key);
+                last.Value.Dataset.Dispose();
+            }
         }
 
         return dataset;
     }
 
-    private CoordinateTransform Transform(int from, int to)
+    private CoordinateTransform Transform(int from, int to, int lane = 0)
     {
-        if (!_transforms.TryGetValue((from, to), out var transform))
+        lock (_gate)
         {
-            transform = new CoordinateTransform(from, to);
-            _transforms[(from, to)] = transform;
-        }
+            if (!_transforms.TryGetValue((from, to, lane), out var transform))
+            {
+                transform = new CoordinateTransform(from, to);
+                _transforms[(from, to, lane)] = transform;
+            }
 
-        return transform;
+            return transform;
+        }
     }
 
     private static DeepSentinelException MissingBand(SentinelScene scene, string band) =>

@@ -55,6 +55,16 @@ public sealed record PatchSampleRequest
     /// <summary>Parallel workers (one GDAL handle set each).</summary>
     public int ThrottleLimit { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Files of one patch each worker reads at the same time (the 13 Sentinel-2 files, VV and VH):
+    /// HTTP requests in flight per worker for remote COGs; separate from <see cref="ThrottleLimit"/>,
+    /// which sets the CPU work in parallel.
+    /// </summary>
+    public int IoConcurrency { get; init; } = DefaultIoConcurrency;
+
+    /// <summary>The default <see cref="IoConcurrency"/>.</summary>
+    public const int DefaultIoConcurrency = 8;
+
     /// <summary>Give up after trying this many points in this run (null: 20 per sample wanted, plus 100).</summary>
     public long? MaxPoints { get; init; }
 
@@ -98,6 +108,7 @@ public sealed record PatchSampleRequest
         Require(MaxNoData is >= 0 and <= 100, $"MaxNoData must be between 0 and 100; it was {MaxNoData}.", MaxNoData);
         Require(ShardCount >= 1 && Shard >= 0 && Shard < ShardCount, $"Shard must be between 0 and ShardCount - 1; it was {Shard} of {ShardCount}.", Shard);
         Require(ThrottleLimit is >= 1 and <= 64, $"ThrottleLimit must be between 1 and 64; it was {ThrottleLimit}.", ThrottleLimit);
+        Require(IoConcurrency is >= 1 and <= 64, $"IoConcurrency must be between 1 and 64; it was {IoConcurrency}.", IoConcurrency);
         Require(MaxPoints is null or >= 1, $"MaxPoints must be at least 1; it was {MaxPoints}.", MaxPoints);
         Require(Source is not null || Scenes is not null, "Give scenes from the pipeline, a catalog or a provider.", null);
     }
@@ -174,6 +185,9 @@ public sealed class PatchSampleService
         ArgumentNullException.ThrowIfNull(services);
         _services = services;
     }
+
+    /// <summary>What the last run of this service did (points, samples, COG requests and bytes); null before a run ends.</summary>
+    public PatchSampleRunSummary? LastRun { get; private set; }
 
     /// <summary>
     /// Builds (or completes) the corpus and yields its samples in point order (those of earlier
@@ -265,7 +279,7 @@ public sealed class PatchSampleService
         }
 
         var emitter = new Emitter(state, corpus, request.Count);
-        var counters = new Counters();
+        var counters = new Counters { NetworkAtStart = Interop.Gdal.GdalNetworkStatistics.Read() };
         var phases = new List<Phase>
         {
             request.ShardCount == 1
@@ -336,7 +350,10 @@ public sealed class PatchSampleService
             reporter.Verbose(request.StacRequests.Describe(counters.NewAccepted));
         }
 
-        reporter.Progress(new ProgressUpdate(ProgressId, "Building patch corpus", "done", 100, 0, Completed: true));
+        var summary = counters.Summary(request, counters.Clock.Elapsed);
+        LastRun = summary;
+        reporter.Verbose(summary.ToString());
+        reporter.Progress(new ProgressUpdate(ProgressId, "Building patch corpus", "done: " + summary.Rates(), 100, 0, Completed: true));
     }
 
     private static string StagingRoot(PatchCorpus corpus) =>
@@ -487,6 +504,14 @@ public sealed class PatchSampleService
         public int Rejected;
         public int Failed;
         public int Deferred;
+        public Interop.Gdal.NetworkCounts NetworkAtStart;
+        public Stopwatch Clock { get; } = Stopwatch.StartNew();
+
+        public PatchSampleRunSummary Summary(PatchSampleRequest request, TimeSpan elapsed)
+        {
+            var network = Interop.Gdal.GdalNetworkStatistics.Read() - NetworkAtStart;
+            return new PatchSampleRunSummary((int)Interlocked.Read(ref NewAccepted), Interlocked.Read(ref Attempts), Volatile.Read(ref Rejected), Volatile.Read(ref Failed), Volatile.Read(ref Deferred), network.Gets, network.Heads, network.Bytes, elapsed, request.ThrottleLimit, request.IoConcurrency);
+        }
     }
 
     private enum Outcome
@@ -828,6 +853,9 @@ public sealed class PatchSampleService
         private long _next;
         private int _consecutiveWriteFailures;
         private int _newAccepted;
+        private readonly Interop.Gdal.NetworkCounts _networkAtStart = Interop.Gdal.GdalNetworkStatistics.Read();
+        private Interop.Gdal.NetworkCounts _network;
+        private TimeSpan? _networkReadAt;
 
         public Run(CoreServices services, PatchSampleRequest request, PointSequence points, IScenePool pool, PatchCorpus? corpus, CorpusState state, Phase phase, Counters counters, StagingArea? staging, bool planOnly, IOperationReporter reporter, Func<string, string, Task<bool>>? shouldProcess, CancellationToken cancellationToken)
         {
@@ -893,7 +921,7 @@ public sealed class PatchSampleService
 
         private void Work()
         {
-            using var extractor = new PatchExtractor(ResolveAsset);
+            using var extractor = new PatchExtractor(ResolveAsset, _request.IoConcurrency);
             while (TryTake(out var index))
             {
                 SamplePoint? point = null;
@@ -1123,10 +1151,14 @@ public sealed class PatchSampleService
             var seconds = _clock.Elapsed.TotalSeconds;
             var rate = seconds > 0 ? fresh / seconds : 0;
             var remaining = rate > 0 ? (int)Math.Min(int.MaxValue, (_request.Count - accepted) / rate) : -1;
+            var network = NetworkSoFar();
+            var perSample = fresh > 0 && network.Requests > 0
+                ? string.Create(CultureInfo.InvariantCulture, $", {(double)network.Requests / fresh:0.0} COG requests and {network.Bytes / 1048576.0 / fresh:0.00} MiB a sample")
+                : string.Empty;
             _reporter.Progress(new ProgressUpdate(
                 ProgressId,
                 _planOnly ? "Planning patch corpus" : "Building patch corpus",
-                string.Create(CultureInfo.InvariantCulture, $"{accepted}/{_request.Count} samples, {Volatile.Read(ref _counters.Rejected)} points rejected, {Volatile.Read(ref _counters.Failed)} failed, {rate:0.00} samples/s{StacStatus(fresh)}"),
+                string.Create(CultureInfo.InvariantCulture, $"{accepted}/{_request.Count} samples, {Volatile.Read(ref _counters.Rejected)} points rejected, {Volatile.Read(ref _counters.Failed)} failed, {rate:0.00} samples/s{perSample}{StacStatus(fresh)}"),
                 Math.Min(100, accepted * 100 / _request.Count),
                 remaining));
         }
@@ -1143,6 +1175,21 @@ public sealed class PatchSampleService
             return accepted > 0
                 ? string.Create(CultureInfo.InvariantCulture, $", {requests} STAC requests ({(double)requests / accepted:0.00} per sample)")
                 : string.Create(CultureInfo.InvariantCulture, $", {requests} STAC requests");
+        }
+
+        // GDAL's counters are read at most once a second (a reading serializes GDAL's table).
+        private Interop.Gdal.NetworkCounts NetworkSoFar()
+        {
+            lock (_gate)
+            {
+                if (_networkReadAt is null || _clock.Elapsed - _networkReadAt.Value >= TimeSpan.FromSeconds(1))
+                {
+                    _network = Interop.Gdal.GdalNetworkStatistics.Read() - _networkAtStart;
+                    _networkReadAt = _clock.Elapsed;
+                }
+
+                return _network;
+            }
         }
 
         private static string Where(SamplePoint? point) =>

@@ -77,11 +77,13 @@ public static class Gdal
         }
 
         GdalNative.GDALAllRegister();
-        // GDAL's default handler prints to stderr; the quiet one only records the last error,
-        // which every failing call turns into an exception with the message.
-        if (NativeLibrary.TryGetExport(handle, "CPLQuietErrorHandler", out var quiet))
+        // GDAL's default handler prints to stderr; this one prints nothing (GDAL records the last
+        // error before calling it, and every failing call turns that into an exception with the
+        // message) and counts the HTTP requests /vsicurl/ reports in its VSICURL debug messages
+        // (GdalNetworkStatistics).
+        unsafe
         {
-            GdalNative.CPLSetErrorHandler(quiet);
+            GdalNative.CPLSetErrorHandler((nint)(delegate* unmanaged[Cdecl]<int, int, nint, void>)&GdalNetworkStatistics.OnMessage);
         }
 
         // Remote COGs: never list directories on open, retry transient HTTP errors, cache and
@@ -96,6 +98,11 @@ public static class Gdal
         SetDefault("VSI_CACHE", "TRUE");
         SetDefault("CPL_VSIL_CURL_CACHE_SIZE", "134217728");
         SetDefault("GDAL_CACHEMAX", "256");
+        // Count HTTP requests and bytes (GdalNetworkStatistics): GDAL's byte counters (read once,
+        // so set before any read) and /vsicurl/'s debug messages, one per request (only that
+        // category: CPLDebug drops the others before formatting them).
+        SetDefault("CPL_VSIL_NETWORK_STATS_ENABLED", "YES");
+        SetDefault("CPL_DEBUG", "VSICURL");
         return null;
     }
 

@@ -185,4 +185,12 @@ internal static partial class GdalNative
         public double XSize;
         public double YSize;
     }
+
+    // Issue 16: GDAL's own counters of /vsicurl/ (and /vsis3/, /vsiaz/ ...) requests, enabled
+    // with CPL_VSIL_NETWORK_STATS_ENABLED (GDAL 3.2+).
+    [LibraryImport(Library)]
+    public static partial nint VSINetworkStatsGetAsSerializedJSON(nint options);
+
+    [LibraryImport(Library)]
+    public static partial void VSINetworkStatsReset();
 }
