@@ -215,6 +215,11 @@ public sealed class FineTuningService(TimeProvider? time = null)
         var targets = new float[options.BatchSize * (multi ? classes.Count : 1)];
         var logPath = Path.Combine(folder, "fine-tuning.csv");
         var continued = resume.Epoch > 0 && File.Exists(logPath);
+        if (continued)
+        {
+            TrimLog(logPath, resume.Epoch);
+        }
+
         using var log = new StreamWriter(logPath, append: continued, new UTF8Encoding(false));
         if (!continued)
         {
@@ -307,6 +312,27 @@ public sealed class FineTuningService(TimeProvider? time = null)
     }
 
     /// <summary>The checkpoint a -Resume continues from (null: a fresh run), refusing a folder that holds another run.</summary>
+    // A run killed after logging an epoch but before its checkpoint trains that epoch again on
+    // -Resume: keep only the epochs the checkpoint holds (and drop a line cut short by the kill),
+    // so each epoch is logged once. Rewritten under a temporary name, then renamed into place.
+    internal static void TrimLog(string logPath, int epochsDone)
+    {
+        var lines = File.ReadAllLines(logPath);
+        var kept = lines.Take(1).Concat(lines.Skip(1).Where(line =>
+        {
+            var fields = line.Split(',');
+            return fields.Length == 5 && int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var epoch) && epoch <= epochsDone;
+        })).ToList();
+        if (kept.Count == lines.Length)
+        {
+            return;
+        }
+
+        var partial = logPath + ".partial";
+        File.WriteAllLines(partial, kept, new UTF8Encoding(false));
+        File.Move(partial, logPath, overwrite: true);
+    }
+
     private static FineTuningCheckpointInfo? ResumePoint(string folder, FineTuningMode mode, SensorInput sensors, IReadOnlyList<string> classes, FineTuningOptions options, IOperationReporter reporter)
     {
         var latest = FineTuningCheckpoint.Read(folder);
