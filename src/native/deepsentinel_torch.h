@@ -120,6 +120,10 @@ DST_API int32_t dst_cpu_cache_stats(dst_cache_stats* stats);
  * difference of the geometric part (crop, resize, flips, turns, gains, modality dropout) and the
  * mean and std of the noise alone at std 0.1. For tests. */
 DST_API int32_t dst_self_test_augment(double* max_abs_difference, double* noise_mean, double* noise_std);
+/* Checks the engine's fused AdamW step against libtorch's AdamW::step() on random parameters and
+ * gradients (two groups, weight decay on and off, a parameter without a gradient on some steps):
+ * the largest difference of the parameters and of the moments after the steps. For tests. */
+DST_API int32_t dst_self_test_adamw(double* max_parameter_difference, double* max_moment_difference, int64_t* steps_checked);
 DST_API int32_t dst_cuda_device_count(void);
 
 DST_API int64_t dst_model_create(const dst_model_config* config);

@@ -1,5 +1,8 @@
 // The C ABI: pretraining steps and embeddings.
 #include "../engine/losses.h"
+#include "../engine/optimizer.h"
+
+#include <c10/util/string_utils.h>
 
 using namespace ds;
 
@@ -26,7 +29,7 @@ DST_API int32_t dst_model_train_step(int64_t model, const dst_batch* batch, floa
         if (!std::isfinite(scalar))
             fail(DST_INTERNAL, msg("the loss is not finite at step ", m->step + 1, ": lower the learning rate or check the input for extreme values"));
         value.backward();
-        m->optimizer->step();
+        adamw_step(*m->optimizer);
         ++m->step;
         ++m->weights_version;
         *loss = scalar;
@@ -111,6 +114,66 @@ DST_API int32_t dst_self_test_augment(double* max_abs_difference, double* noise_
         *max_abs_difference = worst;
         *noise_mean = noise.mean().item<double>();
         *noise_std = noise.std().item<double>();
+    });
+}
+
+DST_API int32_t dst_self_test_adamw(double* max_parameter_difference, double* max_moment_difference, int64_t* steps_checked) {
+    return guarded([&] {
+        if (max_parameter_difference == nullptr || max_moment_difference == nullptr || steps_checked == nullptr)
+            fail(DST_INVALID_ARGUMENT, "an output is null");
+        // Two parameter groups (weight decay on and off, different rates), sizes below and above
+        // one parallel chunk, and a parameter without a gradient on odd steps (skipped, as
+        // libtorch skips it). Both optimizers see the same gradients.
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(11);
+        const std::vector<std::vector<int64_t>> shapes{{7}, {64, 13, 3, 3}, {512, 256, 3, 3}, {10, 128}};
+        std::vector<torch::Tensor> fused_params, reference_params;
+        for (const auto& shape : shapes) {
+            auto t = torch::randn(shape, gen);
+            fused_params.push_back(t.clone().set_requires_grad(true));
+            reference_params.push_back(t.clone().set_requires_grad(true));
+        }
+        auto make = [](std::vector<torch::Tensor>& params) {
+            std::vector<torch::optim::OptimizerParamGroup> groups;
+            groups.emplace_back(std::vector<torch::Tensor>{params[0], params[1]},
+                                std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(1e-3).weight_decay(1e-2)));
+            groups.emplace_back(std::vector<torch::Tensor>{params[2], params[3]},
+                                std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(3e-4).weight_decay(0).betas({0.8, 0.99})));
+            return std::make_unique<torch::optim::AdamW>(std::move(groups));
+        };
+        auto fused = make(fused_params);
+        auto reference = make(reference_params);
+        const int64_t steps = 6;
+        double worst_p = 0, worst_m = 0;
+        for (int64_t step = 0; step < steps; ++step) {
+            for (size_t k = 0; k < shapes.size(); ++k) {
+                if (k == 3 && step % 2 == 1) {
+                    fused_params[k].mutable_grad().reset();
+                    reference_params[k].mutable_grad().reset();
+                    continue;
+                }
+                auto g = torch::randn(shapes[k], gen) * (1.0 + static_cast<double>(step));
+                fused_params[k].mutable_grad() = g.clone();
+                reference_params[k].mutable_grad() = g.clone();
+            }
+            adamw_step(*fused);
+            adamw_step_reference(*reference);
+        }
+        for (size_t k = 0; k < shapes.size(); ++k) {
+            const auto key = c10::guts::to_string(fused_params[k].unsafeGetTensorImpl());
+            const auto rkey = c10::guts::to_string(reference_params[k].unsafeGetTensorImpl());
+            auto f = fused->state().find(key);
+            auto r = reference->state().find(rkey);
+            if (f == fused->state().end() || r == reference->state().end()) fail(DST_INTERNAL, msg("parameter ", k, " has no optimizer state"));
+            auto& fs = static_cast<torch::optim::AdamWParamState&>(*f->second);
+            auto& rs = static_cast<torch::optim::AdamWParamState&>(*r->second);
+            if (fs.step() != rs.step()) fail(DST_INTERNAL, msg("parameter ", k, ": fused step count ", fs.step(), ", libtorch's ", rs.step()));
+            worst_p = std::max(worst_p, (fused_params[k] - reference_params[k]).abs().max().item<double>());
+            worst_m = std::max(worst_m, (fs.exp_avg() - rs.exp_avg()).abs().max().item<double>());
+            worst_m = std::max(worst_m, (fs.exp_avg_sq() - rs.exp_avg_sq()).abs().max().item<double>());
+        }
+        *max_parameter_difference = worst_p;
+        *max_moment_difference = worst_m;
+        *steps_checked = steps;
     });
 }
 

@@ -2,6 +2,7 @@
 
 #include "batch.h"
 #include "checkpoints.h"
+#include "optimizer.h"
 
 namespace ds {
 
@@ -131,7 +132,7 @@ float classifier_step(Classifier& c, const dst_batch& b, const float* targets, i
     const float value = loss.item<float>();
     if (!std::isfinite(value)) fail(DST_INTERNAL, msg("the loss is not finite at step ", c.step + 1, ": lower the learning rate or check the input"));
     loss.backward();
-    c.optimizer->step();
+    adamw_step(*c.optimizer);
     ++c.step;
     ++m.weights_version;  // the encoder's folded inference plan is stale once it trains
     return value;

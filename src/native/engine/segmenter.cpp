@@ -2,6 +2,7 @@
 
 #include "batch.h"
 #include "checkpoints.h"
+#include "optimizer.h"
 
 namespace ds {
 
@@ -154,7 +155,7 @@ float segmenter_step(Segmenter& s, const dst_batch& b, const int32_t* targets, i
     const float value = loss.item<float>();
     if (!std::isfinite(value)) fail(DST_INTERNAL, msg("the loss is not finite at step ", s.step + 1, ": lower the learning rate, or check that the labelled classes have non-zero weights"));
     loss.backward();
-    s.optimizer->step();
+    adamw_step(*s.optimizer);
     encoder_mode(*m.net->unet, true);
     ++s.step;
     ++m.weights_version;

@@ -6,7 +6,7 @@ namespace DeepSentinel.Core.Tests.Training;
 
 /// <summary>
 /// The engine's fast paths give the same results as the plain forms they replace: the fused
-/// augmentation against libtorch's op-by-op form, the folded oneDNN inference plan against Python's
+/// augmentation against libtorch's op-by-op form, the fused AdamW step against libtorch's, the folded oneDNN inference plan against Python's
 /// torch on the same checkpoint, and training is reproducible for a seed.
 /// </summary>
 [Collection(TorchCollection.Name)]
@@ -52,6 +52,18 @@ public sealed class EngineSpeedPathTests
         Assert.InRange(difference, 0.0, 1e-4);
         Assert.InRange(noiseMean, -0.005, 0.005);
         Assert.InRange(noiseStd, 0.097, 0.103);
+    }
+
+    [Fact]
+    public void The_fused_AdamW_step_matches_libtorchs_AdamW()
+    {
+        // Parameters start at unit scale and gradients grow to ~30, so the moments reach ~100:
+        // the bounds are a few float rounding steps of those magnitudes, far below one step's update.
+        var (parameters, moments, steps) = TorchNative.SelfTestAdamW();
+
+        Assert.Equal(6, steps);
+        Assert.InRange(parameters, 0.0, 2e-6);
+        Assert.InRange(moments, 0.0, 1e-3);
     }
 
     [Theory]

@@ -113,6 +113,18 @@ internal static unsafe partial class TorchNative
         return (difference, mean, std);
     }
 
+    /// <summary>
+    /// The engine's fused AdamW step against libtorch's AdamW::step() (dst_self_test_adamw): the
+    /// largest difference of the parameters and of the moments after the steps, and how many steps.
+    /// </summary>
+    public static (double MaxParameterDifference, double MaxMomentDifference, long Steps) SelfTestAdamW()
+    {
+        double parameters, moments;
+        long steps;
+        Check(F.SelfTestAdamW(&parameters, &moments, &steps), null);
+        return (parameters, moments, steps);
+    }
+
     /// <summary>Hits, misses and sizes of the native CPU block cache.</summary>
     public static NativeCacheStats CpuCacheStats()
     {
@@ -277,6 +289,7 @@ internal static unsafe partial class TorchNative
         public readonly delegate* unmanaged<long, int> SetCpuCacheLimit;
         public readonly delegate* unmanaged<NativeCacheStats*, int> CpuCacheStats;
         public readonly delegate* unmanaged<double*, double*, double*, int> SelfTestAugment;
+        public readonly delegate* unmanaged<double*, double*, long*, int> SelfTestAdamW;
         public readonly delegate* unmanaged<NativeModelConfig*, long> ModelCreate;
         public readonly delegate* unmanaged<byte*, byte*, int, long> ModelLoad;
         public readonly delegate* unmanaged<long, int> ModelFree;
@@ -309,6 +322,7 @@ internal static unsafe partial class TorchNative
             SetCpuCacheLimit = (delegate* unmanaged<long, int>)TorchLibrary.Export(library, "dst_set_cpu_cache_limit");
             CpuCacheStats = (delegate* unmanaged<NativeCacheStats*, int>)TorchLibrary.Export(library, "dst_cpu_cache_stats");
             SelfTestAugment = (delegate* unmanaged<double*, double*, double*, int>)TorchLibrary.Export(library, "dst_self_test_augment");
+            SelfTestAdamW = (delegate* unmanaged<double*, double*, long*, int>)TorchLibrary.Export(library, "dst_self_test_adamw");
             ModelCreate = (delegate* unmanaged<NativeModelConfig*, long>)TorchLibrary.Export(library, "dst_model_create");
             ModelLoad = (delegate* unmanaged<byte*, byte*, int, long>)TorchLibrary.Export(library, "dst_model_load");
             ModelFree = (delegate* unmanaged<long, int>)TorchLibrary.Export(library, "dst_model_free");
