@@ -37,12 +37,15 @@ URL="http://127.0.0.1:$PORT"
 echo "== server $URL: ${LATENCY} ms a request, ${BANDWIDTH} Mbit/s shared; $CORES cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 stats() { curl -s "$URL/_stats"; }
+# The server's own CPU seconds so far (it shares the cores with the client under test).
+srvcpu() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' /proc/$SERVER/stat; }
 reset() { curl -s -X POST "$URL/_reset" >/dev/null; }
-module() { # name count io [shard shards]
+module() { # name count io [throttle: default the cores; 0 = DeepSentinel's own default]
     reset
-    local line
-    line=$($RUNNER corpus "$URL/catalog.json" "$WORK/$1" "$2" 11 "$CORES" "$START" "$END" "$3" 2>&1 >/dev/null | grep '^done')
-    echo "$1 $line server=$(stats)"
+    local line c0
+    c0=$(srvcpu)
+    line=$($RUNNER corpus "$URL/catalog.json" "$WORK/$1" "$2" 11 "${4:-$CORES}" "$START" "$END" "$3" 2>&1 >/dev/null | grep '^done')
+    echo "$1 $line server=$(stats) srvcpu=$(echo "$(srvcpu) - $c0" | bc)"
 }
 RESULTS="$WORK/results.txt"
 : > "$RESULTS"
@@ -51,9 +54,13 @@ for C in 1 2 8; do
     module "module-$C" "$N" "$C" | tee -a "$RESULTS"
     rm -rf "$WORK/baseline-$C"
     reset
+    C0=$(srvcpu)
     B=$($PY bench/remote-sampling/baseline_remote.py "$WORK/module-1" "$URL" "$WORK/baseline-$C" $((CORES * C)))
-    echo "baseline-$C $B server=$(stats) load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$RESULTS"
+    echo "baseline-$C $B server=$(stats) load=$(cut -d' ' -f1 /proc/loadavg) srvcpu=$(echo "$(srvcpu) - $C0" | bc)" | tee -a "$RESULTS"
 done
+# DeepSentinel as a user runs it: no -ThrottleLimit (4 workers a core over HTTP), -IoConcurrency 8.
+rm -rf "$WORK/module-default"
+module "module-default" "$N" 8 0 | tee -a "$RESULTS"
 rm -rf "$WORK/module-8-2x"
 module "module-8-2x" $((N * 2)) 8 | tee -a "$RESULTS"
 
@@ -71,4 +78,4 @@ T1=$(date +%s.%N)
 echo "shards $(cat "$WORK/shard-0.txt") | $(cat "$WORK/shard-1.txt") wall=$(echo "$T1 - $T0" | bc) server=$(stats)" | tee -a "$RESULTS"
 MIN=$($PY bench/remote-sampling/min_requests.py "$WORK/module-1" "$WORK/catalog")
 echo "minimum $MIN" | tee -a "$RESULTS"
-$PY bench/remote-sampling/report.py "$RESULTS" "$CORES"
+$PY bench/remote-sampling/report.py "$RESULTS" "$CORES" "$BANDWIDTH"

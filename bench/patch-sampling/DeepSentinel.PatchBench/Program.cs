@@ -3,7 +3,7 @@
 // builder's alone (a pwsh host would add its own).
 //
 //   DeepSentinel.PatchBench catalog <dest> <tileSize> <tiles> <s2PerTile> <s1Scenes>
-//   DeepSentinel.PatchBench corpus <catalog> <dest> <count> <seed> <throttle> <start> <end> [ioConcurrency [shard shardCount]]
+//   DeepSentinel.PatchBench corpus <catalog> <dest> <count> <seed> <throttle (0: the default)> <start> <end> [ioConcurrency [shard shardCount]]
 using System.Diagnostics;
 using System.Globalization;
 using DeepSentinel.Core.Corpus;
@@ -47,7 +47,7 @@ async Task<int> Corpus(string catalog, string destination, int count, long seed,
         Seed = seed,
         Start = start,
         End = end,
-        ThrottleLimit = throttle,
+        ThrottleLimit = throttle > 0 ? throttle : null,
         IoConcurrency = io,
         Shard = shard,
         ShardCount = shards,
@@ -55,12 +55,15 @@ async Task<int> Corpus(string catalog, string destination, int count, long seed,
         MaxPatchCloud = 20,
         Source = new SceneSearchRequest { Catalog = catalog },
     };
+    var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
     var clock = Stopwatch.StartNew();
     var samples = new List<PatchSample>();
+    var times = new List<double>();
     var service = new PatchSampleService(CoreServices.Default);
     await foreach (var sample in service.RunAsync(request, reporter, null, CancellationToken.None))
     {
         samples.Add(sample);
+        times.Add(clock.Elapsed.TotalSeconds);
         Console.WriteLine($"sample {sample.Id}");
     }
 
@@ -68,7 +71,11 @@ async Task<int> Corpus(string catalog, string destination, int count, long seed,
     // Figures for the benchmark: wall time and the peak resident set of this process.
     var peak = File.ReadAllLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
     var run = service.LastRun!;
-    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done samples={samples.Count} seconds={clock.Elapsed.TotalSeconds:0.000} peak_kb={peak} errors={reporter.Errors} points={run.PointsTried} cog_gets={run.CogGets} cog_heads={run.CogHeads} cog_bytes={run.CogBytes}"));
+    // The steady rate: samples after the first quarter over the time they took, so that start-up
+    // (JIT, the catalog, first header reads) is left out; the baseline reports the same figure.
+    var skip = times.Count / 4;
+    var steady = times.Count - skip >= 2 && skip > 0 ? (times.Count - skip) / (times[^1] - times[skip - 1]) : double.NaN;
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done samples={samples.Count} seconds={clock.Elapsed.TotalSeconds:0.000} peak_kb={peak} steady_per_s={steady:0.000} cpu_s={(Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds:0.000} errors={reporter.Errors} points={run.PointsTried} cog_gets={run.CogGets} cog_heads={run.CogHeads} cog_bytes={run.CogBytes}"));
     return reporter.Errors == 0 ? 0 : 1;
 }
 

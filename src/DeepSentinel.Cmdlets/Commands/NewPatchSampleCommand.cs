@@ -122,9 +122,9 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
     public SceneLookup SceneLookup { get; set; } = SceneLookup.Cached;
 
     /// <summary>Workers.</summary>
-    [Parameter(HelpMessage = "Parallel workers, each with its own GDAL handles (default: the number of cores).")]
+    [Parameter(HelpMessage = "Parallel workers, each with its own GDAL handles (default: the number of cores for COGs on disk; four times it, at most 32, for COGs read over HTTP).")]
     [ValidateRange(1, 64)]
-    public int ThrottleLimit { get; set; } = Environment.ProcessorCount;
+    public int ThrottleLimit { get; set; }
 
     /// <summary>Reads in flight per worker.</summary>
     [Parameter(HelpMessage = "Files of one patch each worker reads at the same time (the 13 Sentinel-2 COGs, then VV and VH): HTTP requests in flight per worker for remote COGs, separate from -ThrottleLimit, which sets the CPU work in parallel (default 8; 1 reads one file after another).")]
@@ -200,7 +200,7 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
             Area = _area,
             Shard = _shard,
             ShardCount = _shardCount,
-            ThrottleLimit = ThrottleLimit,
+            ThrottleLimit = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : null,
             IoConcurrency = IoConcurrency,
             MaxPoints = MaxPoints,
             SceneLookup = SceneLookup,
