@@ -121,7 +121,7 @@ public sealed class MeasureFewShotClassificationCommand : AsyncPSCmdlet
             Seed = Seed,
             Neighbours = Neighbours,
             Methods = Method.Distinct().ToList(),
-            Classes = Class ?? (_heldOut.Count > 0 ? _heldOut.ToList() : null),
+            Classes = (IReadOnlyList<string>?)Class ?? (_heldOut.Count > 0 ? _heldOut.Order(StringComparer.Ordinal).ToList() : null),
             BatchSize = BatchSize,
             Threads = IntraOpThreads,
             Device = Device,

@@ -29,7 +29,7 @@ public static class FewShotClassifier
             throw new ArgumentOutOfRangeException(nameof(neighbours), neighbours, $"k must be 1-{support.Count} (the support set's size).");
         }
 
-        var s = support.Select(Normalise).ToArray();
+        var s = support.Select(v => Normalise(v)).ToArray();
         var predictions = new int[queries.Count];
         var distances = new double[s.Length];
         var order = new int[s.Length];

@@ -249,7 +249,8 @@ public static class FewShotService
 
         var byClass = classes.Select(c => used.Where(s => s.Class == c).ToList()).ToList();
         var names = classes.Select(LabelledSample.ClassName).ToList();
-        var episodes = options.Methods.ToDictionary(m => m, _ => new List<FewShotEpisode>());
+        var methods = options.Methods.Distinct().ToList();
+        var episodes = methods.ToDictionary(m => m, _ => new List<FewShotEpisode>());
         for (var e = 0; e < options.Episodes; e++)
         {
             var seed = StableSeed.Mix(options.Seed, e);
@@ -269,7 +270,7 @@ public static class FewShotService
             var actual = queries.Select(q => index[q.Class]).ToList();
             var vectors = support.Select(s => s.Vector).ToList();
             var queryVectors = queries.Select(q => q.Vector).ToList();
-            foreach (var method in options.Methods)
+            foreach (var method in methods)
             {
                 var predicted = method == FewShotMethod.Knn
                     ? FewShotClassifier.PredictKnn(vectors, supportClass, classes.Count, queryVectors, options.Neighbours)
@@ -280,7 +281,7 @@ public static class FewShotService
             }
         }
 
-        return options.Methods.Select(method =>
+        return methods.Select(method =>
         {
             var list = episodes[method];
             var all = list.SelectMany(x => x.Predictions).ToList();

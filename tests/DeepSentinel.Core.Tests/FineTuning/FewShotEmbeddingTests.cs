@@ -25,7 +25,7 @@ public sealed class FewShotEmbeddingTests(TrainedModelFixture trained)
 
         // The same vectors from an EmbeddingSession, as Get-Embedding computes them, given as precomputed embeddings.
         var embeddings = new List<PatchEmbedding>();
-        using (var session = EmbeddingSession.Open(trained.Model, new EmbeddingOptions { BatchSize = 32, Threads = 2 }))
+        using (var session = EmbeddingSession.Open(trained.Model, new EmbeddingOptions { BatchSize = 5, Threads = 2 }))
         {
             foreach (var patch in patches)
             {
