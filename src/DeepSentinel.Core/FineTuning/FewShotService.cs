@@ -241,12 +241,6 @@ public static class FewShotService
         }
 
         var supportSize = options.Shots * classes.Count;
-        if (options.Methods.Contains(FewShotMethod.Knn) && options.Neighbours > supportSize)
-        {
-            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue,
-                string.Create(CultureInfo.InvariantCulture, $"-Neighbours {options.Neighbours} is more than the {supportSize} support samples of an episode ({classes.Count} classes x {options.Shots} shots): use at most {supportSize}."), options.Neighbours);
-        }
-
         var byClass = classes.Select(c => used.Where(s => s.Class == c).ToList()).ToList();
         var names = classes.Select(LabelledSample.ClassName).ToList();
         var methods = options.Methods.Distinct().ToList();
@@ -354,6 +348,13 @@ public static class FewShotService
             throw new DeepSentinelException(ErrorIds.FewShotClassTooSmall, ErrorKind.InvalidArgument,
                 string.Create(CultureInfo.InvariantCulture,
                     $"Class {string.Join(", ", small.Select(c => $"{c} has {counts[c]} sample(s)"))}: -Shots {options.Shots} needs {options.Shots} support samples per class and at least one more to classify. Use -Shots {Math.Max(1, small.Min(c => counts[c]) - 1)} or less, or leave the class out with -Class."), small[0]);
+        }
+
+        var supportSize = options.Shots * classes.Count;
+        if (options.Methods.Contains(FewShotMethod.Knn) && options.Neighbours > supportSize)
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue,
+                string.Create(CultureInfo.InvariantCulture, $"-Neighbours {options.Neighbours} is more than the {supportSize} support samples of an episode ({classes.Count} classes x {options.Shots} shots): use at most {supportSize}."), options.Neighbours);
         }
 
         return classes;
