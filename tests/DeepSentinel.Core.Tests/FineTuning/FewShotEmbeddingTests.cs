@@ -63,6 +63,8 @@ public sealed class FewShotEmbeddingTests(TrainedModelFixture trained)
         Assert.Equal(ErrorIds.FewShotClassTooSmall, tooSmall.ErrorId);
         var oneSensor = await Assert.ThrowsAsync<DeepSentinelException>(() => FewShotService.RunAsync(samples, trained.Model, [], new FewShotOptions { Shots = 1 }, reporter, CancellationToken.None));
         Assert.Equal(ErrorIds.InvalidParameterValue, oneSensor.ErrorId);
+        var k = await Assert.ThrowsAsync<DeepSentinelException>(() => FewShotService.RunAsync(samples, trained.Model, null, new FewShotOptions { Shots = 1, Neighbours = 3 }, reporter, CancellationToken.None));
+        Assert.Equal(ErrorIds.InvalidParameterValue, k.ErrorId);
         Assert.Empty(reporter.Progress);
     }
 }
