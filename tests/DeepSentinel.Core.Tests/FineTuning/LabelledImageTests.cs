@@ -256,7 +256,7 @@ public sealed class LabelledImageTests : IDisposable
         var split = SplitService.Split(images, new CorpusSplitOptions { BlockSize = 6000, Seed = 1 }, reporter);
         (double, double) Cell(LabelledSample s) => (Math.Floor(((LabelledImage)s.Patch).CentreX!.Value / 6000), Math.Floor(((LabelledImage)s.Patch).CentreY!.Value / 6000));
         var trainCells = split.Train.Select(Cell).ToHashSet();
-        Assert.Empty(split.Test.Select(Cell).Where(trainCells.Contains));
+        Assert.DoesNotContain(split.Test.Select(Cell), trainCells.Contains);
         Assert.Equal(images.Select(i => (Math.Floor(i.CentreX!.Value / 6000), Math.Floor(i.CentreY!.Value / 6000))).Distinct().Count(), split.Blocks);
         Assert.InRange(split.Blocks, 2, 12);
         Assert.DoesNotContain(reporter.Warnings, w => w.Contains("no location", StringComparison.Ordinal));
