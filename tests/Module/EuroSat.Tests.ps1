@@ -126,7 +126,7 @@ Describe 'Get-LabelledImage' {
         # The cell of each side's images, from gdalinfo's own centre of each file.
         $cell = @{}
         foreach ($f in $files) {
-            $c = (gdalinfo -json $f.FullName | ConvertFrom-Json).cornerCoordinates.center
+            $c = (gdalinfo -json $f.FullName | ConvertFrom-Json -AsHashtable).cornerCoordinates.center
             $cell[$f.BaseName] = '{0}/{1}' -f [math]::Floor($c[0] / 5000), [math]::Floor($c[1] / 5000)
         }
         $trainCells = @($split.TrainIds | ForEach-Object { $cell[$_] } | Sort-Object -Unique)
