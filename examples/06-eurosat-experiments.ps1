@@ -13,7 +13,9 @@
     the 12 bands left after EuroSAT's 13 L1C bands are mapped onto the corpus's L2A bands (B10
     dropped). The pretrained encoder is examples/04's demo SimCLR model (out/demo/models/simclr)
     or -EncoderPath; RGB goes into its B04, B03, B02 channels, the other nine are filled with its
-    band means. Without an encoder the two pretrained rows are skipped.
+    band means. Without an encoder the two pretrained rows are skipped. With one, the script ends
+    with a few-shot evaluation of the frozen encoder (-Shots labelled images per class, cosine
+    k-NN and nearest centroid, -Episodes seeded episodes; Measure-FewShotClassification).
 
     Synthetic data says little about real accuracy: the generated classes are separable by
     design. Published anchors on the real EuroSAT: 98.57 % overall accuracy (Helber et al.,
@@ -45,7 +47,10 @@ param(
     # Training.
     [int] $Epochs = 8,
     [int] $BatchSize = 8,
-    [int] $Seed = 1
+    [int] $Seed = 1,
+    # Few-shot evaluation of the frozen pretrained encoder: labelled images per class in each episode's support set.
+    [int] $Shots = 5,
+    [int] $Episodes = 10
 )
 
 $ErrorActionPreference = 'Stop'
@@ -103,3 +108,14 @@ $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Output
 'Published anchors on the real EuroSAT: 98.57 % (Helber et al.); 99.1 % fine-tuned from SSL4EO-S12 MoCo/DINO ResNet-50.'
 'A generated dataset is separable by design: its figures show the experiments run and are computed right, not what an encoder is worth.'
 "Classifiers (evaluation.json, confusion-matrix.png): $(Join-Path $WorkFolder 'classifiers' $stamp)"
+
+# The frozen encoder with few labels, no training: $Shots images per class as the support set,
+# the rest classified by cosine k-NN and by nearest centroid, over $Episodes seeded episodes.
+if ($encoder) {
+    "PS> Get-LabelledImage $DatasetPath | Measure-FewShotClassification -Model $($encoder.Name) -Shots $Shots -Episodes $Episodes -Method Knn, NearestCentroid"
+    Get-LabelledImage -Path $DatasetPath -PatchSize $patchSize |
+        Measure-FewShotClassification -Model $encoder -Shots $Shots -Episodes $Episodes -Seed $Seed -Method Knn, NearestCentroid |
+        ForEach-Object { $_ | Export-ClassificationEvaluation (Join-Path $WorkFolder 'few-shot' $stamp $_.Method) -PassThru } |
+        Format-Table Method, Shots, EpisodeCount, Samples, DisplayOverallAccuracy, DisplayBalancedAccuracy, DisplayMacroF1 -AutoSize | Out-String -Width 200 | Write-Output
+    "Few-shot evaluations (evaluation.json, few-shot-samples.csv): $(Join-Path $WorkFolder 'few-shot' $stamp)"
+}

@@ -37,6 +37,7 @@
         'Invoke-Segmentation'
         'Measure-Segmentation'
         'Export-SegmentationEvaluation'
+        'Measure-FewShotClassification'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
@@ -58,6 +59,7 @@ EuroSAT-style datasets (issue 14, eurosat-14): Get-LabelledImage reads a dataset
 Scene lookup cache (issue 16): New-PatchSample searches a STAC API once per 1-degree cell, mission and 12-day bin instead of twice per point (-SceneLookup Cached, the default; PerPoint for comparison), one in-flight search per key for all workers, kept for the run and in the corpus's scene-cache/ folder keyed by the query; the same corpus, byte for byte, as a search per point (tested), 0.67 instead of 8.67 searches per accepted sample on the loopback test API. Exhausted 429s are the new error id RateLimited; the run's STAC searches, requests and retries per accepted sample are in the progress and the final verbose line (StacRequestCounter).
 Segmentation (issue 14): Start-SegmentationTraining (a UNet per pixel: CLC classes at level 1, 2 or 3, or OSM class masks; per-pixel cross-entropy weighted by training pixel frequencies, unlabelled pixels ignored; frozen encoder path, fine-tuned or from scratch; S2, S1 or both), Import-SegmentationModel, Invoke-Segmentation (a UInt16 label COG per patch on its grid with a legend-coloured quicklook), Measure-Segmentation (mean and per-class IoU, pixel accuracy, confusion matrix; tested equal to scikit-learn) and Export-SegmentationEvaluation.
 Speed (issues 14 and 16, quiet-machine benchmarks): the native engine steps AdamW in one fused pass per parameter (pretraining, fine-tuning, segmentation; DEEPSENTINEL_FUSED_ADAMW=0 turns it off; optimizer checkpoints unchanged). New-PatchSample runs four workers a core (at most 32) by default when COGs are read over HTTP, one a core for files; -ThrottleLimit still sets it.
+Few-shot evaluation (issue 14, fewshot-14): Measure-FewShotClassification measures frozen embeddings with few labels (the protocol's held-out classes): K labelled samples per class as the support set, the rest classified by cosine k-NN or nearest centroid, over seeded episodes with the mean and standard deviation; from a split's held-out classes, corpus samples or EuroSAT-style images, with an EmbeddingModel or Get-Embedding's output; a FewShotEvaluation that pipes into Export-ClassificationEvaluation (adds few-shot-samples.csv). Predictions tested equal to scikit-learn's KNeighborsClassifier and NearestCentroid. New error id FewShotClassTooSmall.
 '@
         }
     }

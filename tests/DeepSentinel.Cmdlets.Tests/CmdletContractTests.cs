@@ -50,6 +50,10 @@ public sealed class CmdletContractTests
         ("Get-PatchSample", "Invoke-Segmentation"),
         ("Invoke-Segmentation", "Measure-Segmentation"),
         ("Measure-Segmentation", "Export-SegmentationEvaluation"),
+        ("Split-LabelledCorpus", "Measure-FewShotClassification"),
+        ("Get-LabelledImage", "Measure-FewShotClassification"),
+        ("Get-PatchSample", "Measure-FewShotClassification"),
+        ("Measure-FewShotClassification", "Export-ClassificationEvaluation"),
     ];
 
     // Singular nouns that end in a lone 's' (the plural check below would flag them).

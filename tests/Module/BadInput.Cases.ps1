@@ -212,4 +212,11 @@ $bbox = '-Catalog $catalog -BoundingBox'
     @{ N = 'embed one missing raster'; Copy = 'corpus'; S = '$s = Get-PatchSample ./corpus; Remove-Item ./corpus/samples/ds00000010_31UEQ_20190806/s1.tif; $s | Get-Embedding -Model (Import-EmbeddingModel $fx.Model)'; Id = 'RasterUnreadable|StorageObjectNotFound'; Item = $true; Out = 15 }
     @{ N = 'embed a raster of another size'; Copy = 'corpus'; S = '& gdal_translate -q -outsize 128 128 ./corpus/samples/ds00000010_31UEQ_20190806/s1.tif ./small.tif; Copy-Item ./small.tif ./corpus/samples/ds00000010_31UEQ_20190806/s1.tif -Force; Get-PatchSample ./corpus | Get-Embedding -Model (Import-EmbeddingModel $fx.Model)'; Id = 'TrainingInputInvalid'; Item = $true; Out = 15 }
     @{ N = 'embed threads 0'; S = 'Get-PatchSample $fx.Corpus | Get-Embedding -Model (Import-EmbeddingModel $fx.Model) -IntraOpThreads 0'; Id = 'ParameterArgumentValidationError' }
+    # --- Measure-FewShotClassification ---
+    @{ N = 'few-shot more shots than a class has'; S = 'Get-PatchSample $fx.Corpus | Measure-FewShotClassification -Model (Import-EmbeddingModel $fx.Model) -Shots 2'; Id = 'FewShotClassTooSmall' }
+    @{ N = 'few-shot a class no sample has'; S = 'Get-PatchSample $fx.Corpus | Measure-FewShotClassification -Model (Import-EmbeddingModel $fx.Model) -Shots 1 -Class 211, 512'; Id = 'ClassNotInTraining' }
+    @{ N = 'few-shot without embeddings'; S = 'Get-PatchSample $fx.Corpus | Measure-FewShotClassification -Shots 1'; Id = 'InvalidParameterValue' }
+    @{ N = 'few-shot k above the support set'; S = 'Get-PatchSample $fx.Corpus | Measure-FewShotClassification -Model (Import-EmbeddingModel $fx.Model) -Shots 1 -Neighbours 3'; Id = 'InvalidParameterValue' }
+    @{ N = 'few-shot embeddings of other samples'; S = '$s = Get-PatchSample $fx.Corpus; $e = $s | Select-Object -First 3 | Get-Embedding -Model (Import-EmbeddingModel $fx.Model); $s | Measure-FewShotClassification -Embedding $e -Shots 1'; Id = 'EvaluationInputInvalid' }
+    @{ N = 'few-shot zero shots'; S = 'Get-PatchSample $fx.Corpus | Measure-FewShotClassification -Model (Import-EmbeddingModel $fx.Model) -Shots 0'; Id = 'ParameterArgumentValidationError' }
 )

@@ -108,6 +108,38 @@ Describe 'Get-LabelledImage' {
         { Get-LabelledImage $script:ms -PatchSize 32 | Split-LabelledCorpus -TrainIdFile (Join-Path $folder 'eurosat-train.txt') -TestIdFile (Join-Path $folder 'eurosat-test.txt') } |
             Should -Throw -ErrorId 'SplitIdUnknown,DeepSentinel.Cmdlets.Commands.SplitLabelledCorpusCommand'
     }
+
+    It 'blocks georeferenced GeoTIFFs by grid cell (no cell on both sides); images without a location fall back with a warning' {
+        # The 40 images placed on a 2 km lattice in UTM 32N with gdal_translate, as EuroSAT MS's files carry a UTM CRS.
+        $located = Join-Path (New-TestFolder) 'located'
+        Copy-Item -Recurse $script:ms $located
+        $files = @(Get-ChildItem $located -Recurse -Filter *.tif | Sort-Object FullName)
+        for ($i = 0; $i -lt $files.Count; $i++) {
+            $x = 500000 + ($i % 8) * 2000; $y = 5200000 + [math]::Floor($i / 8) * 2000
+            & gdal_translate -q -a_srs EPSG:32632 -a_ullr $x $y ($x + 320) ($y - 320) $files[$i].FullName "$($files[$i].FullName).g.tif"
+            Move-Item "$($files[$i].FullName).g.tif" $files[$i].FullName -Force
+        }
+        $images = Get-LabelledImage $located -PatchSize 32
+        $images[0].Crs | Should -Be 'EPSG:32632'
+        $split = $images | Split-LabelledCorpus -BlockSize 5000 -Seed 3 -WarningVariable warnings
+        $warnings | Should -BeNullOrEmpty
+        # The cell of each side's images, from gdalinfo's own centre of each file.
+        $cell = @{}
+        foreach ($f in $files) {
+            $c = (gdalinfo -json $f.FullName | ConvertFrom-Json -AsHashtable).cornerCoordinates.center
+            $cell[$f.BaseName] = '{0}/{1}' -f [math]::Floor($c[0] / 5000), [math]::Floor($c[1] / 5000)
+        }
+        $trainCells = @($split.TrainIds | ForEach-Object { $cell[$_] } | Sort-Object -Unique)
+        $testCells = @($split.TestIds | ForEach-Object { $cell[$_] } | Sort-Object -Unique)
+        @($trainCells | Where-Object { $_ -in $testCells }) | Should -BeNullOrEmpty
+        $split.Blocks | Should -Be @($cell.Values | Sort-Object -Unique).Count
+        $split.Blocks | Should -BeLessThan 40
+
+        # The generated files have no georeferencing: one block each, and a warning that says so.
+        $plain = Get-LabelledImage $script:ms -PatchSize 32 | Split-LabelledCorpus -Seed 3 -WarningVariable fallback -WarningAction SilentlyContinue
+        $plain.Blocks | Should -Be 40
+        ($fallback -join "`n") | Should -Match '40 of 40 sample\(s\) have no location in a projected CRS'
+    }
 }
 
 Describe 'Fine-tuning on an EuroSAT-style dataset' {

@@ -145,4 +145,9 @@ public static class ErrorIds
     public const string ModelBandMismatch = "ModelBandMismatch";
     /// <summary>A server kept answering 429 Too Many Requests (rate limit) until the retry budget ran out, or asked to wait longer than allowed.</summary>
     public const string RateLimited = "RateLimited";
+
+    // Few-shot evaluation of frozen embeddings (issue 14, fewshot-14).
+
+    /// <summary>A class has too few labelled samples for a few-shot episode: -Shots for the support set and at least one more to classify.</summary>
+    public const string FewShotClassTooSmall = "FewShotClassTooSmall";
 }

@@ -22,8 +22,10 @@ public sealed record ClassMetric(string Class, string Name, double Precision, do
 /// the mean F1 over classes that are true or predicted at least once; per-class precision, recall
 /// and F1 with 0 where undefined; the confusion matrix with true classes as rows. Multi-label
 /// evaluations add micro-F1 and mAP (mean average precision over classes with positives).
+/// Not sealed only for <see cref="FewShotEvaluation"/> (its pooled figures are these, so it pipes
+/// into Export-ClassificationEvaluation as any evaluation does); no other type derives from it.
 /// </summary>
-public sealed class ClassificationEvaluation
+public class ClassificationEvaluation
 {
     internal ClassificationEvaluation(string task, IReadOnlyList<string> classes, IReadOnlyList<string> names, int[,] confusion, IReadOnlyList<ClassMetric> perClass,
         double overall, double balanced, double macroF1, double microF1, double? meanAveragePrecision, int samples)
@@ -39,6 +41,12 @@ public sealed class ClassificationEvaluation
         MicroF1 = microF1;
         MeanAveragePrecision = meanAveragePrecision;
         Samples = samples;
+    }
+
+    /// <summary>A copy of <paramref name="other"/>'s figures, for a derived evaluation that adds its own.</summary>
+    private protected ClassificationEvaluation(ClassificationEvaluation other)
+        : this(other.Task, other.Classes, other.ClassNames, other.ConfusionMatrix, other.PerClass, other.OverallAccuracy, other.BalancedAccuracy, other.MacroF1, other.MicroF1, other.MeanAveragePrecision, other.Samples)
+    {
     }
 
     /// <summary>"SingleLabel" or "MultiLabel".</summary>

@@ -27,6 +27,9 @@ public static class EvaluationReport
     /// <summary>Confusion matrix picture.</summary>
     public const string ConfusionPngFile = "confusion-matrix.png";
 
+    /// <summary>A few-shot evaluation's support and query samples, episode by episode.</summary>
+    public const string FewShotSamplesCsvFile = "few-shot-samples.csv";
+
     internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -67,6 +70,11 @@ public static class EvaluationReport
             written.Add(png);
         }
 
+        if (evaluation is FewShotEvaluation fewShot)
+        {
+            written.Add(WriteText(Path.Combine(full, FewShotSamplesCsvFile), FewShotSamplesCsv(fewShot)));
+        }
+
         evaluation.Path = full;
         return written;
     }
@@ -84,7 +92,56 @@ public static class EvaluationReport
         meanAveragePrecision = e.MeanAveragePrecision,
         classes = e.PerClass,
         confusionMatrix = e.Task == "SingleLabel" ? e.ConfusionRows() : null,
+        fewShot = e is FewShotEvaluation f ? FewShotJson(f) : null,
     }, Json);
+
+    // The few-shot part of evaluation.json: the protocol, and per episode its seed, support ids and figures.
+    private static object FewShotJson(FewShotEvaluation f) => new
+    {
+        method = f.Method.ToString(),
+        shots = f.Shots,
+        neighbours = f.Neighbours,
+        seed = f.Seed,
+        embeddings = f.Embeddings,
+        episodes = f.EpisodeCount,
+        pooled = "overallAccuracy, balancedAccuracy, macroF1, classes and confusionMatrix above are of every episode's predictions pooled",
+        meanOverallAccuracy = f.MeanOverallAccuracy,
+        overallAccuracySd = f.OverallAccuracySd,
+        meanBalancedAccuracy = f.MeanBalancedAccuracy,
+        balancedAccuracySd = f.BalancedAccuracySd,
+        meanMacroF1 = f.MeanMacroF1,
+        macroF1Sd = f.MacroF1Sd,
+        perEpisode = f.Episodes.Select(x => new
+        {
+            episode = x.Index,
+            seed = x.Seed,
+            queries = x.Predictions.Count,
+            overallAccuracy = x.OverallAccuracy,
+            balancedAccuracy = x.BalancedAccuracy,
+            macroF1 = x.MacroF1,
+            support = x.SupportIds,
+        }),
+    };
+
+    // One row per sample and episode: support rows have no prediction.
+    private static string FewShotSamplesCsv(FewShotEvaluation f)
+    {
+        var text = new StringBuilder("episode,sample_id,role,actual,predicted\n");
+        foreach (var x in f.Episodes)
+        {
+            for (var i = 0; i < x.SupportIds.Count; i++)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{x.Index},{Csv(x.SupportIds[i])},support,{Csv(x.SupportClasses[i])},\n");
+            }
+
+            foreach (var p in x.Predictions)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{x.Index},{Csv(p.SampleId)},query,{Csv(p.Actual)},{Csv(p.Predicted)}\n");
+            }
+        }
+
+        return text.ToString();
+    }
 
     private static string ClassesCsv(ClassificationEvaluation e)
     {

@@ -35,13 +35,16 @@ public interface IBandDescribedPatch
 /// measures go to their channel (EuroSAT's 13 L1C bands by <see cref="EuroSatBands.L1CToL2A"/>,
 /// RGB to B04, B03, B02), the rest are nodata. Holds no pixels and no open file.
 /// </summary>
-public sealed class LabelledImage : IClassLabelledPatch, IBandDescribedPatch
+public sealed class LabelledImage : IClassLabelledPatch, IBandDescribedPatch, ILocatedPatch
 {
     private readonly int[] _fileBandOf; // corpus channel -> 1-based file band, 0 when not fed
 
     internal LabelledImage(string path, string id, string className, string format, int width, int height, RasterDataType dataType,
-        IReadOnlyList<string> fileBands, IReadOnlyList<string> inputBands, int[] fileBandOf, LabelledImageOptions options)
+        IReadOnlyList<string> fileBands, IReadOnlyList<string> inputBands, int[] fileBandOf, LabelledImageOptions options, (string Crs, double X, double Y)? location = null)
     {
+        Crs = location?.Crs;
+        CentreX = location?.X;
+        CentreY = location?.Y;
         Path = path;
         SampleId = id;
         Class = className;
@@ -104,6 +107,19 @@ public sealed class LabelledImage : IClassLabelledPatch, IBandDescribedPatch
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, double> ClassShares { get; }
+
+    /// <summary>
+    /// The projected CRS (in metres) of the file's georeferencing, e.g. EPSG:32631 (EuroSAT MS's
+    /// GeoTIFFs carry one); null for JPEG/PNG and for files without a geotransform or with a
+    /// geographic CRS. Split-LabelledCorpus -BlockBy Grid blocks located images by their centre.
+    /// </summary>
+    public string? Crs { get; }
+
+    /// <summary>Easting of the image centre in <see cref="Crs"/>, metres.</summary>
+    public double? CentreX { get; }
+
+    /// <summary>Northing of the image centre in <see cref="Crs"/>, metres.</summary>
+    public double? CentreY { get; }
 
     /// <summary>The input bands, comma-separated (the default table shows them).</summary>
     public string DisplayBands => string.Join(",", InputBands);

@@ -308,7 +308,32 @@ public static class LabelledImageReader
             }
 
             var id = Path.GetFileNameWithoutExtension(file);
-            return new LabelledImage(Path.GetFullPath(file), id, className, driver, width, height, type, fileBands, wanted, fileBandOf, options);
+            return new LabelledImage(Path.GetFullPath(file), id, className, driver, width, height, type, fileBands, wanted, fileBandOf, options, Locate(dataset, width, height));
         }
+    }
+
+    // The image centre in a projected CRS in metres, or null: JPEG/PNG without a world file, a
+    // GeoTIFF without a geotransform (GDAL's default 0,1,0,0,0,1) or with a geographic CRS, whose
+    // degrees would make -BlockSize meaningless.
+    private static (string Crs, double X, double Y)? Locate(GdalDataset dataset, int width, int height)
+    {
+        double[] gt;
+        try
+        {
+            gt = dataset.GeoTransform;
+        }
+        catch (DeepSentinelException ex) when (ex.ErrorId == ErrorIds.RasterUnreadable)
+        {
+            return null;
+        }
+
+        var wkt = dataset.ProjectionWkt;
+        if (gt is [0, 1, 0, 0, 0, 1] || !CoordinateTransform.IsProjectedInMetres(wkt))
+        {
+            return null;
+        }
+
+        var crs = CoordinateTransform.EpsgOf(wkt) is { } epsg ? string.Create(CultureInfo.InvariantCulture, $"EPSG:{epsg}") : wkt;
+        return (crs, gt[0] + (width / 2.0 * gt[1]) + (height / 2.0 * gt[2]), gt[3] + (width / 2.0 * gt[4]) + (height / 2.0 * gt[5]));
     }
 }

@@ -17,6 +17,22 @@ public interface IClassLabelledPatch : ITrainingPatchProvider
 }
 
 /// <summary>
+/// A patch that knows where it lies, such as a georeferenced EuroSAT GeoTIFF: splits place it in a
+/// grid block by its centre (<see cref="SplitBlocking.Grid"/>), as they place corpus samples.
+/// </summary>
+public interface ILocatedPatch
+{
+    /// <summary>The projected CRS (metres) of the centre, e.g. EPSG:32631; null when the patch has no usable georeferencing.</summary>
+    string? Crs { get; }
+
+    /// <summary>Easting of the patch centre, metres.</summary>
+    double? CentreX { get; }
+
+    /// <summary>Northing of the patch centre, metres.</summary>
+    double? CentreY { get; }
+}
+
+/// <summary>
 /// A training patch with its class shares at the chosen CLC level (or its own classes) and where
 /// it lies, as splits and fine-tuning take it. Built by <see cref="Resolve"/>; never holds pixels.
 /// </summary>
@@ -95,7 +111,18 @@ public sealed class LabelledSample
             }
 
             case IClassLabelledPatch labelled:
-                return labelled.ClassShares.Count == 0 ? null : new LabelledSample(labelled, new SortedDictionary<string, double>(labelled.ClassShares.ToDictionary(), StringComparer.Ordinal), null, null, null, null);
+            {
+                if (labelled.ClassShares.Count == 0)
+                {
+                    return null;
+                }
+
+                var shares = new SortedDictionary<string, double>(labelled.ClassShares.ToDictionary(), StringComparer.Ordinal);
+                return labelled is ILocatedPatch { Crs: { } crs, CentreX: { } x, CentreY: { } y }
+                    ? new LabelledSample(labelled, shares, crs, x, y, null)
+                    : new LabelledSample(labelled, shares, null, null, null, null);
+            }
+
             default:
                 return null;
         }

@@ -27,6 +27,20 @@ public static class SplitService
             reporter.Warning($"No sample's dominant class at CLC level {options.ClcLevel} is '{c}' ({LabelledSample.ClassName(c)}): there is nothing to hold out for it. Classes present: {string.Join(", ", samples.Select(s => s.DominantClass).Distinct().Order(StringComparer.Ordinal))}.");
         }
 
+        // Samples the blocking cannot place (images without georeferencing, for example) fall back
+        // to blocks of their own, as -BlockBy Sample; the user is told, since neighbours may then leak.
+        var unplaced = options.BlockBy switch
+        {
+            SplitBlocking.Grid => samples.Where(s => s.X is null || s.Y is null || s.Crs is null).ToList(),
+            SplitBlocking.MgrsTile => samples.Where(s => s.Tile is not { Length: > 0 }).ToList(),
+            _ => [],
+        };
+        if (unplaced.Count > 0)
+        {
+            reporter.Warning(string.Create(CultureInfo.InvariantCulture,
+                $"{unplaced.Count} of {samples.Count} sample(s) have no {(options.BlockBy == SplitBlocking.Grid ? "location in a projected CRS in metres (JPEG/PNG images, GeoTIFFs without a geotransform or with a geographic CRS)" : "MGRS tile (dataset images)")} (first: {string.Join(", ", unplaced.Take(3).Select(s => s.Id))}): each is a block of its own, as with -BlockBy Sample, so overlapping neighbours among them may fall on both sides. Give georeferenced GeoTIFFs, or -BlockBy Sample to make the random split explicit."));
+        }
+
         var heldOut = samples.Where(s => held.Contains(s.DominantClass!)).ToHashSet();
         var blocks = samples.Where(s => !heldOut.Contains(s))
             .GroupBy(s => BlockKey(s, options), StringComparer.Ordinal)

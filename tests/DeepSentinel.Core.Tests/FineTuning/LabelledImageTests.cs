@@ -210,6 +210,70 @@ public sealed class LabelledImageTests : IDisposable
         Assert.Contains(order.Warnings, w => w.Contains("it has 13 bands; -BandOrder names 3", StringComparison.Ordinal));
     }
 
+    private static string Tool(string tool, params object[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture)!);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), $"{tool} did not finish.");
+        Assert.True(process.ExitCode == 0, $"{tool} failed: {stderr.Result}");
+        return stdout.Result;
+    }
+
+    [Fact]
+    public void Georeferenced_GeoTIFFs_are_blocked_by_grid_cell_and_images_without_a_location_fall_back_with_a_warning()
+    {
+        // 24 images on a 3 km lattice in UTM 31N, 10 m pixels, georeferenced by gdal_translate as
+        // EuroSAT MS's own files are (a UTM CRS and a geotransform per file).
+        var root = Generate("located", classes: ["AnnualCrop", "Forest", "SeaLake"], perClass: 8, size: 32);
+        var files = Directory.GetFiles(root, "*.tif", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        for (var i = 0; i < files.Count; i++)
+        {
+            double x = 400_000 + (i % 6 * 3000), y = 5_400_000 + (i / 6 * 3000);
+            var temp = files[i] + ".georef.tif";
+            Tool("gdal_translate", "-q", "-a_srs", "EPSG:32631", "-a_ullr", x, y, x + 320, y - 320, files[i], temp);
+            File.Move(temp, files[i], overwrite: true);
+        }
+
+        var images = Read(root, change: o => o with { PatchSize = 32 });
+        Assert.Equal(24, images.Count);
+        Assert.All(images, i => Assert.Equal("EPSG:32631", i.Crs));
+        using (var info = JsonDocument.Parse(Tool("gdalinfo", "-json", files[7])))
+        {
+            var centre = info.RootElement.GetProperty("cornerCoordinates").GetProperty("center");
+            var image = images.Single(im => im.Path == Path.GetFullPath(files[7]));
+            Assert.Equal(centre[0].GetDouble(), image.CentreX!.Value, 6);
+            Assert.Equal(centre[1].GetDouble(), image.CentreY!.Value, 6);
+        }
+
+        var reporter = new RecordingReporter();
+        var split = SplitService.Split(images, new CorpusSplitOptions { BlockSize = 6000, Seed = 1 }, reporter);
+        (double, double) Cell(LabelledSample s) => (Math.Floor(((LabelledImage)s.Patch).CentreX!.Value / 6000), Math.Floor(((LabelledImage)s.Patch).CentreY!.Value / 6000));
+        var trainCells = split.Train.Select(Cell).ToHashSet();
+        Assert.DoesNotContain(split.Test.Select(Cell), trainCells.Contains);
+        Assert.Equal(images.Select(i => (Math.Floor(i.CentreX!.Value / 6000), Math.Floor(i.CentreY!.Value / 6000))).Distinct().Count(), split.Blocks);
+        Assert.InRange(split.Blocks, 2, 12);
+        Assert.DoesNotContain(reporter.Warnings, w => w.Contains("no location", StringComparison.Ordinal));
+
+        // JPEGs, and GeoTIFFs without a geotransform, have no location: each is a block of its own, with a warning.
+        foreach (var (format, name) in new[] { (DemoImageFormat.Jpeg, "jpeg"), (DemoImageFormat.GeoTiff, "plain") })
+        {
+            var unplaced = new RecordingReporter();
+            var fallback = SplitService.Split(Read(Generate(name, format, classes: ["Forest", "SeaLake"], perClass: 5)), new CorpusSplitOptions { Seed = 1 }, unplaced);
+            Assert.Equal(10, fallback.Blocks);
+            Assert.Contains(unplaced.Warnings, w => w.StartsWith("10 of 10 sample(s) have no location in a projected CRS", StringComparison.Ordinal) && w.Contains("-BlockBy Sample", StringComparison.Ordinal));
+            var asked = new RecordingReporter();
+            SplitService.Split(Read(Path.Combine(_folder, name)), new CorpusSplitOptions { Seed = 1, BlockBy = SplitBlocking.Sample }, asked);
+            Assert.Empty(asked.Warnings);
+        }
+    }
+
     [Fact]
     public void Torchgeo_split_files_of_file_names_work_and_a_seeded_split_is_70_30_whatever_the_order()
     {

@@ -148,6 +148,31 @@ public sealed class CoordinateTransform : IDisposable
         }
     }
 
+    /// <summary>True when a WKT is a projected CRS whose unit is the metre (UTM, for example): distances on its grid are metres.</summary>
+    public static unsafe bool IsProjectedInMetres(string wkt)
+    {
+        if (string.IsNullOrWhiteSpace(wkt))
+        {
+            return false;
+        }
+
+        Gdal.EnsureInitialized();
+        var srs = GdalNative.OSRNewSpatialReference(wkt);
+        if (srs == 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            return GdalNative.OSRIsProjected(srs) != 0 && Math.Abs(GdalNative.OSRGetLinearUnits(srs, null) - 1.0) < 1e-9;
+        }
+        finally
+        {
+            GdalNative.OSRDestroySpatialReference(srs);
+        }
+    }
+
     internal static nint Srs(int epsg)
     {
         var srs = GdalNative.OSRNewSpatialReference(null);

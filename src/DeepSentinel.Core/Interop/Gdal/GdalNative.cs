@@ -163,6 +163,12 @@ internal static partial class GdalNative
     public static partial int OSRAutoIdentifyEPSG(nint srs);
 
     [LibraryImport(Library)]
+    public static partial int OSRIsProjected(nint srs);
+
+    [LibraryImport(Library)]
+    public static unsafe partial double OSRGetLinearUnits(nint srs, nint* name);
+
+    [LibraryImport(Library)]
     public static partial nint OCTNewCoordinateTransformation(nint source, nint target);
 
     [LibraryImport(Library)]
