@@ -145,4 +145,9 @@ public static class ErrorIds
     public const string ModelBandMismatch = "ModelBandMismatch";
     /// <summary>A server kept answering 429 Too Many Requests (rate limit) until the retry budget ran out, or asked to wait longer than allowed.</summary>
     public const string RateLimited = "RateLimited";
+
+    // STAC-GeoParquet item tables as a scene source (issue 16, scene-parquet-16).
+
+    /// <summary>An item table is missing, not a Parquet file, lacks the columns of a STAC-GeoParquet item table (id, geometry as WKB, datetime), or has a row whose geometry is not readable.</summary>
+    public const string ItemTableInvalid = "ItemTableInvalid";
 }

@@ -130,6 +130,13 @@ public sealed record PatchSampleRequest
         }
 
         var source = Source!;
+        if (source.ItemTables is { Count: > 0 } tables)
+        {
+            // A local table by its full path; a URL without its query (a SAS changes, the table does not).
+            return "item tables: " + string.Join(", ", tables.Select(t =>
+                Uri.TryCreate(t, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" or "az" or "gs" ? SecretRedactor.Redact(t.Split('?')[0]) : Path.GetFullPath(t)));
+        }
+
         if (source.Catalog is { } catalog)
         {
             // A folder and its catalog.json are the same catalog.
@@ -468,11 +475,12 @@ public sealed class PatchSampleService
         {
             finite = new InMemoryScenePool(scenes, $"{scenes.Count} scenes from the pipeline");
         }
-        else if (request.Source is { Catalog: not null } catalog)
+        else if (request.Source is { Catalog: not null } or { ItemTables.Count: > 0 })
         {
             var margin = TimeSpan.FromDays(request.MaxDaysApart + 1);
+            var catalog = request.Source!;
             var query = catalog.Query with { Start = request.Start - margin, End = request.End + margin, BoundingBox = null, Intersects = null };
-            finite = await InMemoryScenePool.FromSearchAsync(new SceneSearchService(_services), catalog with { Query = query }, reporter, cancellationToken).ConfigureAwait(false);
+            finite = await InMemoryScenePool.FromSearchAsync(new SceneSearchService(_services), catalog with { Query = query, Storage = catalog.Storage ?? request.Storage }, reporter, cancellationToken).ConfigureAwait(false);
         }
 
         if (finite is not null)
