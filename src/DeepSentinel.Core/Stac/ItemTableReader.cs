@@ -319,9 +319,16 @@ internal sealed class ItemTableReader : IAsyncDisposable
     {
         try
         {
-            var unit = _leaves.FirstOrDefault(l => l.Is("datetime"))?.TicksPerUnit ?? 0;
-            if ((filter.Start is not null || filter.End is not null) && fields.TryGetValue("datetime", out var datetime) && group.ColumnExists(datetime)
-                && group.GetStatistics(datetime) is { NullCount: 0 } stats && AsDate(stats.MinValue, unit) is { } min && AsDate(stats.MaxValue, unit) is { } max
+            // The raw INT64 bounds and the schema's unit, not the library's decoding of them (which
+            // misreads some writers' timestamp units), and only when they are plausible dates:
+            // no earlier than Landsat 1 (1972): Parquet.Net 6.1 writes its timestamp statistics in
+            // another unit than its values, which lands them in 1970. INT96 and text are not used.
+            var leaf = _leaves.FirstOrDefault(l => l.Is("datetime"));
+            if ((filter.Start is not null || filter.End is not null) && leaf is { Physical: Parquet.Meta.Type.INT64, TicksPerUnit: not 0 }
+                && fields.TryGetValue("datetime", out var datetime) && group.GetMetadata(datetime)?.MetaData?.Statistics is { NullCount: 0 } stats
+                && (stats.MinValue ?? stats.Min) is { Length: 8 } minBytes && (stats.MaxValue ?? stats.Max) is { Length: 8 } maxBytes
+                && FromUnixUnits(BitConverter.ToInt64(minBytes), leaf.TicksPerUnit) is var min && FromUnixUnits(BitConverter.ToInt64(maxBytes), leaf.TicksPerUnit) is var max
+                && min.Year is >= 1972 and <= 2200 && max.Year is >= 1972 and <= 2200 && min <= max
                 && ((filter.End is { } end && min > end.UtcDateTime) || (filter.Start is { } start && max < start.UtcDateTime)))
             {
                 return true;
