@@ -49,7 +49,7 @@ for ($i = 0; $i -lt $Items; $i++) {
 $json = Join-Path $Work 'items.json'
 ConvertTo-Json @($all) -Depth 64 -Compress | Set-Content $json
 $table = Join-Path $Work 'items.parquet'
-& node (Join-Path $repo 'tests' 'tools' 'write-item-table.mjs') $json $table --row-group-size 1000 | Out-Null
+& node (Join-Path $repo 'tests' 'tools' 'write-item-table.mjs') $json $table --row-group-size 1000 --lists-as-json | Out-Null
 if ($LASTEXITCODE -ne 0) { throw 'write-item-table.mjs failed' }
 
 $query = @{ BoundingBox = 2, 45, 5, 48; Start = '2023-06-01'; End = '2023-06-30'; MaxCloudCover = 30 }

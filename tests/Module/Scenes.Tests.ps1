@@ -163,7 +163,7 @@ Describe 'STAC-GeoParquet item tables as the scene source (issue 16)' {
         $items = foreach ($file in Get-ChildItem $fixture.Demo -Recurse -Filter '*.json') {
             $item = Get-Content -Raw $file.FullName | ConvertFrom-Json -Depth 64 -DateKind String
             if ($item.type -ne 'Feature') { continue }
-            foreach ($asset in $item.assets.PSObject.Properties) { $asset.Value.href = [Uri]::new([Uri]$file.FullName, $asset.Value.href).AbsoluteUri }
+            foreach ($asset in $item.assets.PSObject.Properties) { $asset.Value.href = [Uri]::new([Uri]::new("file://" + $file.FullName), $asset.Value.href).AbsoluteUri }
             $item.PSObject.Properties.Remove('links')
             $item
         }
@@ -171,7 +171,7 @@ Describe 'STAC-GeoParquet item tables as the scene source (issue 16)' {
         # In time order, as the partitions of a real export are: row groups then span short times.
         ConvertTo-Json @($items | Sort-Object { $_.properties.datetime }) -Depth 64 -Compress | Set-Content $json
         $table = Join-Path $work 'demo.parquet'
-        & node (Join-Path $PSScriptRoot '..' 'tools' 'write-item-table.mjs') $json $table --row-group-size 4 | Out-Null
+        & node (Join-Path $PSScriptRoot '..' 'tools' 'write-item-table.mjs') $json $table --row-group-size 4 --lists-as-json | Out-Null
         if ($LASTEXITCODE -ne 0) { throw "write-item-table.mjs failed ($LASTEXITCODE)" }
         function Format-Scene([Parameter(ValueFromPipeline)] $Scene) {
             process {
