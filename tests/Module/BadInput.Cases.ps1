@@ -44,6 +44,11 @@ $bbox = '-Catalog $catalog -BoundingBox'
     @{ N = 'stac url relative'; S = 'Get-SentinelScene -StacUrl ./api -Collection c'; Id = 'InvalidParameterValue' }
     # --- Get-SentinelScene: static catalogs ---
     @{ N = 'catalog missing'; S = 'Get-SentinelScene -Catalog ./none'; Id = 'CatalogUnreadable' }
+    @{ N = 'item table missing'; S = 'Get-SentinelScene -ItemTable ./none.parquet'; Id = 'ItemTableInvalid' }
+    @{ N = 'item table not Parquet'; S = "Set-Content ./t.parquet 'id,geometry'; Get-SentinelScene -ItemTable ./t.parquet"; Id = 'ItemTableInvalid' }
+    @{ N = 'item table a folder'; S = 'New-Item -ItemType Directory ./t | Out-Null; Get-SentinelScene -ItemTable ./t'; Id = 'ItemTableInvalid' }
+    @{ N = 'item table of samples, not scenes, for New-PatchSample'; S = 'New-PatchSample ./out -ItemTable (Join-Path $fx.Corpus items.parquet) -Start 2019-08-01 -End 2019-08-20 -Count 2'; Id = 'NoScenesAvailable'; NoWrite = 'out/corpus.json' }
+    @{ N = 'item table missing for New-PatchSample'; S = 'New-PatchSample ./out -ItemTable ./none.parquet -Start 2019-08-01 -End 2019-08-20 -Count 2'; Id = 'ItemTableInvalid'; NoWrite = 'out/corpus.json' }
     @{ N = 'catalog empty folder'; S = 'New-Item -ItemType Directory ./c | Out-Null; Get-SentinelScene -Catalog ./c'; Id = 'CatalogUnreadable' }
     @{ N = 'catalog empty file'; S = "Set-Content ./c.json ''; Get-SentinelScene -Catalog ./c.json"; Id = 'StacResponseMalformed|CatalogUnreadable' }
     @{ N = 'catalog garbage'; S = "Set-Content ./c.json 'not json'; Get-SentinelScene -Catalog ./c.json"; Id = 'StacResponseMalformed' }

@@ -153,3 +153,77 @@ Describe 'New-PatchSample -SceneLookup against a loopback STAC API (issue 16)' {
         $requests.Count | Should -BeLessThan $perPointRequests
     }
 }
+
+Describe 'STAC-GeoParquet item tables as the scene source (issue 16)' {
+    BeforeAll {
+        $fixture = Get-TestFixture
+        $work = New-TestFolder
+        # The demo catalog's Items as stac-geoparquet stores them (asset hrefs absolute, no links),
+        # written by hyparquet-writer (npm, independent of Parquet.Net) in stac-geoparquet's layout.
+        $items = foreach ($file in Get-ChildItem $fixture.Demo -Recurse -Filter '*.json') {
+            $item = Get-Content -Raw $file.FullName | ConvertFrom-Json -Depth 64 -DateKind String
+            if ($item.type -ne 'Feature') { continue }
+            foreach ($asset in $item.assets.PSObject.Properties) { $asset.Value.href = [Uri]::new([Uri]::new("file://" + $file.FullName), $asset.Value.href).AbsoluteUri }
+            $item.PSObject.Properties.Remove('links')
+            $item
+        }
+        $json = Join-Path $work 'items.json'
+        # In time order, as the partitions of a real export are: row groups then span short times.
+        ConvertTo-Json @($items | Sort-Object { $_.properties.datetime }) -Depth 64 -Compress | Set-Content $json
+        $table = Join-Path $work 'demo.parquet'
+        & node (Join-Path $PSScriptRoot '..' 'tools' 'write-item-table.mjs') $json $table --row-group-size 4 --lists-as-json | Out-Null
+        if ($LASTEXITCODE -ne 0) { throw "write-item-table.mjs failed ($LASTEXITCODE)" }
+        function Format-Scene([Parameter(ValueFromPipeline)] $Scene) {
+            process {
+                $assets = ($Scene.Assets.Values | Sort-Object Key | ForEach-Object { "$($_.Key)=$($_.Href.AbsoluteUri)" }) -join ' '
+                "$($Scene.Id) $($Scene.Collection) $($Scene.Datetime.ToString('o')) cloud=$($Scene.CloudCover) $($Scene.OrbitState) $($Scene.RelativeOrbit) $($Scene.Polarizations -join ',') $($Scene.MgrsTile) $($Scene.Epsg) | $assets"
+            }
+        }
+    }
+
+    It 'Get-SentinelScene -ItemTable <query> yields the scenes -Catalog does: ids, times, cloud cover, hrefs' -ForEach @(
+        @{ Q = @{} }
+        @{ Q = @{ Mission = 'S2'; MaxCloudCover = 30 } }
+        @{ Q = @{ Mission = 'S1'; Polarization = 'VV', 'VH'; OrbitState = 'Ascending' } }
+        @{ Q = @{ BoundingBox = 2.2, 48.8, 2.5, 48.9; Start = '2019-08-05'; End = '2019-08-15' } }
+        @{ Q = @{ Intersects = 'POINT (2.35 48.85)'; Start = '2019-08-10' } }
+    ) {
+        $fromCatalog = @(Get-SentinelScene -Catalog $fixture.Demo @Q | Format-Scene | Sort-Object)
+        $fromTable = @(Get-SentinelScene -ItemTable $table @Q | Format-Scene | Sort-Object)
+        $fromCatalog.Count | Should -BeGreaterThan 0
+        $fromTable | Should -Be $fromCatalog
+    }
+
+    It 'writes SentinelScene objects and reads only what is in range (row groups skipped on statistics)' {
+        $verbose = Get-SentinelScene -ItemTable $table -Start '2019-08-12' -Verbose 4>&1
+        $scenes = @($verbose | Where-Object { $_ -is [DeepSentinel.Core.Scenes.SentinelScene] })
+        $scenes.Count | Should -BeGreaterThan 0
+        ($scenes | ForEach-Object { $_.Datetime -ge [datetimeoffset]'2019-08-12' }) | Should -Not -Contain $false
+        ($verbose | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -like 'Item table *' }).Message | Should -Match 'row groups read, [1-9]\d* skipped'
+    }
+
+    It 'New-PatchSample -ItemTable builds the corpus -Catalog builds, file for file (the manifest names its source)' {
+        $common = @{ Start = '2019-08-01'; End = '2019-08-20'; Count = 4; Seed = 3; ThrottleLimit = 2 }
+        $a = @(New-PatchSample (Join-Path $work 'from-catalog') -Catalog $fixture.Demo @common)
+        $b = @(New-PatchSample (Join-Path $work 'from-table') -ItemTable $table @common)
+        $a.Count | Should -Be 4
+        ($b | ForEach-Object { "$($_.Id) $($_.S2SceneId) $($_.S1SceneId)" }) | Should -Be ($a | ForEach-Object { "$($_.Id) $($_.S2SceneId) $($_.S1SceneId)" })
+        function Get-Files([string] $Root) {
+            Get-ChildItem $Root -Recurse -File | Where-Object { $_.Name -ne 'corpus.json' -and $_.FullName -notmatch '[\\/]\.staging[\\/]' } |
+                ForEach-Object { [pscustomobject]@{ Path = [IO.Path]::GetRelativePath($Root, $_.FullName); Hash = (Get-FileHash $_.FullName).Hash } } | Sort-Object Path
+        }
+        $x = Get-Files (Join-Path $work 'from-catalog'); $y = Get-Files (Join-Path $work 'from-table')
+        $x.Count | Should -BeGreaterThan 20
+        Compare-Object $x $y -Property Path, Hash | Should -BeNullOrEmpty
+        $manifest = Get-Content -Raw (Join-Path $work 'from-table' 'corpus.json') | ConvertFrom-Json
+        ($manifest.PSObject.Properties | Where-Object { "$($_.Value)" -like '*demo.parquet*' }) | Should -Not -BeNullOrEmpty
+    }
+
+    It 'a file that is not an item table is ItemTableInvalid, naming it' {
+        $bad = Join-Path $work 'bad.parquet'
+        Set-Content $bad 'not parquet'
+        $e = { Get-SentinelScene -ItemTable $bad } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'ItemTableInvalid,*'
+        $e.Exception.Message | Should -BeLike "*$bad*"
+    }
+}

@@ -10,7 +10,7 @@ using DeepSentinel.Core.Stac;
 namespace DeepSentinel.Cmdlets.Commands;
 
 /// <summary>
-/// <para type="synopsis">Searches STAC APIs and static catalogs for Sentinel-1 and Sentinel-2 scenes.</para>
+/// <para type="synopsis">Searches STAC APIs, static catalogs and STAC-GeoParquet item tables for Sentinel-1 and Sentinel-2 scenes.</para>
 /// <para type="description">Writes one SentinelScene per scene, as results arrive. Filters go to the server where it supports them.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "SentinelScene", DefaultParameterSetName = ProviderSet)]
@@ -22,6 +22,9 @@ public sealed class GetSentinelSceneCommand : AsyncPSCmdlet
 
     /// <summary>Search a static STAC catalog.</summary>
     public const string CatalogSet = "Catalog";
+
+    /// <summary>Search STAC-GeoParquet item tables.</summary>
+    public const string ItemTableSet = "ItemTable";
 
     /// <summary>The STAC API to search.</summary>
     [Parameter(ParameterSetName = ProviderSet, HelpMessage = "The STAC API to search: PlanetaryComputer (default), EarthSearch or CopernicusDataSpace.")]
@@ -36,6 +39,11 @@ public sealed class GetSentinelSceneCommand : AsyncPSCmdlet
     [Parameter(Mandatory = true, ParameterSetName = CatalogSet, HelpMessage = "A static STAC catalog: a folder holding catalog.json, the path of a catalog.json, or its http(s) URL. Child and item links are followed.")]
     [ValidateNotNullOrEmpty]
     public string Catalog { get; set; } = string.Empty;
+
+    /// <summary>STAC-GeoParquet item tables.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ItemTableSet, HelpMessage = "STAC-GeoParquet item tables (stac-geoparquet's layout, as Planetary Computer exports its collections), e.g. one per collection: local .parquet files, or objects at az://, https://<account>.blob.core.windows.net/ (a SAS query is allowed) or gs:// URLs, read in ranged requests.")]
+    [ValidateNotNullOrEmpty]
+    public string[] ItemTable { get; set; } = [];
 
     /// <summary>The area as a box.</summary>
     [Parameter(Position = 0, HelpMessage = "Only scenes intersecting this box: west, south, east, north in WGS 84 degrees (longitude first).")]
@@ -97,15 +105,18 @@ public sealed class GetSentinelSceneCommand : AsyncPSCmdlet
 
     /// <summary>Planetary Computer subscription key.</summary>
     [Parameter(ParameterSetName = ProviderSet, HelpMessage = "A Planetary Computer subscription key, as a SecureString. Without it, the PC_SDK_SUBSCRIPTION_KEY environment variable is used if set. Never written anywhere.")]
+    [Parameter(ParameterSetName = ItemTableSet, HelpMessage = "A Planetary Computer subscription key, as a SecureString. Without it, the PC_SDK_SUBSCRIPTION_KEY environment variable is used if set. Never written anywhere.")]
     public SecureString? SubscriptionKey { get; set; }
 
     /// <summary>SAS token endpoint.</summary>
     [Parameter(ParameterSetName = ProviderSet, HelpMessage = "The SAS token endpoint used to sign Planetary Computer asset URLs (default: Planetary Computer's public endpoint).")]
+    [Parameter(ParameterSetName = ItemTableSet, HelpMessage = "The SAS token endpoint used to sign Planetary Computer asset URLs (default: Planetary Computer's public endpoint).")]
     [ValidateNotNull]
     public Uri? SasTokenEndpoint { get; set; }
 
     /// <summary>Skip signing.</summary>
     [Parameter(ParameterSetName = ProviderSet, HelpMessage = "Do not sign asset URLs (the scenes' SignedHref stays empty). Use it when only metadata is needed.")]
+    [Parameter(ParameterSetName = ItemTableSet, HelpMessage = "Do not sign asset URLs (the scenes' SignedHref stays empty). Use it when only metadata is needed.")]
     public SwitchParameter NoSign { get; set; }
 
     /// <summary>Page size.</summary>
@@ -151,6 +162,19 @@ public sealed class GetSentinelSceneCommand : AsyncPSCmdlet
             First = First,
         };
 
+        if (ParameterSetName == ItemTableSet)
+        {
+            return new SceneSearchRequest
+            {
+                ItemTables = ItemTable.Select(ResolveTable).ToArray(),
+                Query = query,
+                SubscriptionKey = SubscriptionKey is null ? null : Reveal(SubscriptionKey),
+                SasTokenEndpoint = SasTokenEndpoint,
+                SignAssets = !NoSign.IsPresent,
+                Timeout = TimeoutSec is { } tableTimeout ? TimeSpan.FromSeconds(tableTimeout) : null,
+            };
+        }
+
         if (ParameterSetName == CatalogSet)
         {
             var isUrl = Uri.TryCreate(Catalog, UriKind.Absolute, out var url) && url.Scheme is "http" or "https";
@@ -175,6 +199,9 @@ public sealed class GetSentinelSceneCommand : AsyncPSCmdlet
             Timeout = TimeoutSec is { } timeout ? TimeSpan.FromSeconds(timeout) : null,
         };
     }
+
+    private string ResolveTable(string table) =>
+        Uri.TryCreate(table, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" or "az" or "gs" ? table : SessionState.Path.GetUnresolvedProviderPathFromPSPath(table);
 
     // PowerShell's [datetime] from a string has Kind Unspecified: DeepSentinel reads that as UTC,
     // so a script gives the same results on every machine.

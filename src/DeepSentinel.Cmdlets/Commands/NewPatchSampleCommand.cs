@@ -26,9 +26,13 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
     /// <summary>Scenes from the pipeline.</summary>
     public const string InputObjectSet = "InputObject";
 
+    /// <summary>Scenes from STAC-GeoParquet item tables.</summary>
+    public const string ItemTableSet = "ItemTable";
+
     private readonly List<SentinelScene> _scenes = [];
     private string _destination = string.Empty;
     private string? _catalog;
+    private string[]? _tables;
     private NetTopologySuite.Geometries.Geometry? _area;
     private Core.Storage.StorageOptions? _storage;
     private int _shard;
@@ -51,12 +55,14 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
     /// <summary>Date range start.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ProviderSet, HelpMessage = "Start of the date range (UTC when no zone is given).")]
     [Parameter(Mandatory = true, ParameterSetName = CatalogSet, HelpMessage = "Start of the date range (UTC when no zone is given).")]
+    [Parameter(Mandatory = true, ParameterSetName = ItemTableSet, HelpMessage = "Start of the date range (UTC when no zone is given).")]
     [Parameter(ParameterSetName = InputObjectSet, HelpMessage = "Start of the date range (UTC when no zone is given); default: the earliest piped scene.")]
     public DateTime Start { get; set; }
 
     /// <summary>Date range end.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ProviderSet, HelpMessage = "End of the date range (UTC when no zone is given).")]
     [Parameter(Mandatory = true, ParameterSetName = CatalogSet, HelpMessage = "End of the date range (UTC when no zone is given).")]
+    [Parameter(Mandatory = true, ParameterSetName = ItemTableSet, HelpMessage = "End of the date range (UTC when no zone is given).")]
     [Parameter(ParameterSetName = InputObjectSet, HelpMessage = "End of the date range (UTC when no zone is given); default: the latest piped scene.")]
     public DateTime End { get; set; }
 
@@ -73,6 +79,11 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
     [Parameter(Mandatory = true, ParameterSetName = CatalogSet, HelpMessage = "A static STAC catalog (folder, catalog.json or URL), e.g. one from New-DemoCatalog.")]
     [ValidateNotNullOrEmpty]
     public string Catalog { get; set; } = string.Empty;
+
+    /// <summary>STAC-GeoParquet item tables.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ItemTableSet, HelpMessage = "STAC-GeoParquet item tables (stac-geoparquet's layout, as Planetary Computer exports its collections), e.g. one for Sentinel-2 and one for Sentinel-1: local .parquet files or az://, https blob or gs:// URLs (credentials as for -Destination). The scenes in the date range are read once and matched in memory, as with -Catalog.")]
+    [ValidateNotNullOrEmpty]
+    public string[] ItemTable { get; set; } = [];
 
     /// <summary>Area limit.</summary>
     [Parameter(HelpMessage = "Sample only inside this area: GeoJSON or WKT in WGS 84 longitude/latitude.")]
@@ -146,6 +157,11 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
             _catalog = Uri.TryCreate(Catalog, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? Catalog : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Catalog);
         }
 
+        if (ParameterSetName == ItemTableSet)
+        {
+            _tables = ItemTable.Select(t => Uri.TryCreate(t, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" or "az" or "gs" ? t : SessionState.Path.GetUnresolvedProviderPathFromPSPath(t)).ToArray();
+        }
+
         _area = Intersects is null ? null : GeoJson.ParseUserGeometry(Intersects);
         if (ShardFromEnvironment.IsPresent)
         {
@@ -206,7 +222,9 @@ public sealed class NewPatchSampleCommand : StorageCmdlet
             SceneLookup = SceneLookup,
             Storage = _storage,
             Scenes = piped ? _scenes : null,
-            Source = piped ? null : _catalog is not null
+            Source = piped ? null : _tables is not null
+                ? new SceneSearchRequest { ItemTables = _tables, Storage = _storage }
+                : _catalog is not null
                 ? new SceneSearchRequest { Catalog = _catalog }
                 : new SceneSearchRequest { Provider = bound.ContainsKey(nameof(Provider)) || StacUrl is null ? Provider : null, StacUrl = StacUrl },
         };

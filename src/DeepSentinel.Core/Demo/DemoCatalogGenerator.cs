@@ -73,7 +73,8 @@ public sealed record DemoCatalogOptions
 /// <param name="Reused">True when an identical catalog was already there.</param>
 /// <param name="ClcPath">A synthetic CORINE Land Cover 2018 raster of the same landscape (level-3 codes, 100 m, EPSG:3035) for Add-CorineLabel; null outside CORINE's European area.</param>
 /// <param name="OsmPath">A synthetic OpenStreetMap extract (.osm) of the same landscape for Add-OsmLabel.</param>
-public sealed record DemoCatalog(string CatalogPath, int S2Scenes, int S1Scenes, bool Reused, string? ClcPath = null, string? OsmPath = null);
+/// <param name="ItemTablePath">The same Items as a STAC-GeoParquet item table (items.parquet, for -ItemTable).</param>
+public sealed record DemoCatalog(string CatalogPath, int S2Scenes, int S1Scenes, bool Reused, string? ClcPath = null, string? OsmPath = null, string? ItemTablePath = null);
 
 /// <summary>
 /// Writes a small synthetic but realistic Sentinel-1 + Sentinel-2 static STAC catalog of COGs:
@@ -85,6 +86,9 @@ public sealed record DemoCatalog(string CatalogPath, int S2Scenes, int S1Scenes,
 public sealed class DemoCatalogGenerator
 {
     private const string Fingerprint = "deepsentinel:demo";
+
+    /// <summary>The item table's file name in the demo folder.</summary>
+    public const string ItemTableFile = "items.parquet";
 
     /// <summary>Writes the catalog, or reuses an identical one.</summary>
     /// <exception cref="DeepSentinelException"><see cref="ErrorIds.StorageWriteFailed"/> when the destination cannot be written.</exception>
@@ -113,14 +117,14 @@ public sealed class DemoCatalogGenerator
         var catalogPath = Path.Combine(root, "catalog.json");
         // The layout version is part of the fingerprint: a catalog written before the label
         // sources existed is rebuilt rather than reused without them.
-        var fingerprint = JsonSerializer.Serialize(options with { Destination = string.Empty, Force = false }) + "|layout 2: labels";
+        var fingerprint = JsonSerializer.Serialize(options with { Destination = string.Empty, Force = false }) + "|layout 3: labels, item table";
         var clcPath = DemoLabelSources.InClcArea(options.Longitude, options.Latitude) ? Path.Combine(root, DemoLabelSources.Folder, DemoLabelSources.ClcFile) : null;
         var osmPath = Path.Combine(root, DemoLabelSources.Folder, DemoLabelSources.OsmFile);
         if (!options.Force && File.Exists(catalogPath) && ReadFingerprint(catalogPath) == fingerprint)
         {
             reporter.Verbose($"The demo catalog in {root} is already complete; reusing it.");
             var existing = JsonNode.Parse(File.ReadAllText(catalogPath))![Fingerprint]!;
-            return new DemoCatalog(catalogPath, (int)existing["s2"]!, (int)existing["s1"]!, Reused: true, clcPath, osmPath);
+            return new DemoCatalog(catalogPath, (int)existing["s2"]!, (int)existing["s1"]!, Reused: true, clcPath, osmPath, Path.Combine(root, ItemTableFile));
         }
 
         Directory.CreateDirectory(root);
@@ -179,6 +183,22 @@ public sealed class DemoCatalogGenerator
         DemoLabelSources.WriteOsm(root, landscape, epsg, originX0, originY - tileMetres, eastEdge, originY);
         WriteCollection(root, "sentinel-2-l2a", "Synthetic Sentinel-2 Level-2A", s2Items);
         WriteCollection(root, "sentinel-1-rtc", "Synthetic Sentinel-1 radiometrically terrain corrected backscatter (linear)", s1Items);
+
+        // The same Items as a STAC-GeoParquet item table (Get-SentinelScene -ItemTable), hrefs relative to it.
+        var tablePath = Path.Combine(root, ItemTableFile);
+        var tableItems = s2Items.Concat(s1Items).Select(item =>
+        {
+            var copy = item.DeepClone().AsObject();
+            var folder = $"{(string)copy["collection"]!}/{(string)copy["id"]!}/";
+            foreach (var (_, asset) in copy["assets"]!.AsObject())
+            {
+                asset!["href"] = folder + ((string)asset["href"]!).TrimStart('.', '/');
+            }
+
+            copy.Remove("links");
+            return copy;
+        }).ToList();
+        Stac.ItemTableWriter.WriteAsync(tablePath, tableItems, cancellationToken).GetAwaiter().GetResult();
         var catalog = new JsonObject
         {
             ["type"] = "Catalog",
@@ -193,7 +213,7 @@ public sealed class DemoCatalogGenerator
         };
         WriteJsonAtomically(catalogPath, catalog);
         reporter.Progress(new ProgressUpdate(1, "Writing demo catalog", "done", 100, 0, Completed: true));
-        return new DemoCatalog(catalogPath, s2Items.Count, s1Items.Count, Reused: false, clcPath, osmPath);
+        return new DemoCatalog(catalogPath, s2Items.Count, s1Items.Count, Reused: false, clcPath, osmPath, tablePath);
     }
 
     private static (DemoCover[] Cover, float[] Variation) PrecomputeCover(SyntheticLandscape landscape, double originX, double originY, int size)

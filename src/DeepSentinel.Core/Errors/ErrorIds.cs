@@ -150,4 +150,9 @@ public static class ErrorIds
 
     /// <summary>A class has too few labelled samples for a few-shot episode: -Shots for the support set and at least one more to classify.</summary>
     public const string FewShotClassTooSmall = "FewShotClassTooSmall";
+
+    // STAC-GeoParquet item tables as a scene source (issue 16, scene-parquet-16).
+
+    /// <summary>An item table is missing, not a Parquet file, lacks the columns of a STAC-GeoParquet item table (id, geometry as WKB, datetime), or has a row whose geometry is not readable.</summary>
+    public const string ItemTableInvalid = "ItemTableInvalid";
 }

@@ -70,12 +70,20 @@ public sealed record PatchSampleRequest
     /// </summary>
     public static int DefaultWorkers(bool overHttp) => overHttp ? Math.Min(32, 4 * Environment.ProcessorCount) : Environment.ProcessorCount;
 
-    /// <summary>Whether the COGs come over HTTP: a STAC API, a catalog at a URL, or piped scenes with URL hrefs.</summary>
+    /// <summary>
+    /// Whether the COGs come over HTTP: a STAC API, a catalog or item table at a URL (a blob URL
+    /// included), or piped scenes with URL hrefs.
+    /// </summary>
     internal bool ReadsOverHttp()
     {
-        static bool Url(string? s) => s is not null && (s.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || s.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || s.StartsWith("/vsicurl", StringComparison.OrdinalIgnoreCase));
+        static bool Url(string? s) => s is not null && ((s.Contains("://", StringComparison.Ordinal) && !s.StartsWith("file://", StringComparison.OrdinalIgnoreCase)) || s.StartsWith("/vsicurl", StringComparison.OrdinalIgnoreCase));
         if (Source is { } source)
         {
+            if (source.ItemTables is { Count: > 0 } tables)
+            {
+                return tables.Any(Url);
+            }
+
             return source.Catalog is null || Url(source.Catalog);
         }
 
@@ -157,6 +165,13 @@ public sealed record PatchSampleRequest
         }
 
         var source = Source!;
+        if (source.ItemTables is { Count: > 0 } tables)
+        {
+            // A local table by its full path; a URL without its query (a SAS changes, the table does not).
+            return "item tables: " + string.Join(", ", tables.Select(t =>
+                Uri.TryCreate(t, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" or "az" or "gs" ? SecretRedactor.Redact(t.Split('?')[0]) : Path.GetFullPath(t)));
+        }
+
         if (source.Catalog is { } catalog)
         {
             // A folder and its catalog.json are the same catalog.
@@ -495,11 +510,12 @@ public sealed class PatchSampleService
         {
             finite = new InMemoryScenePool(scenes, $"{scenes.Count} scenes from the pipeline");
         }
-        else if (request.Source is { Catalog: not null } catalog)
+        else if (request.Source is { Catalog: not null } or { ItemTables.Count: > 0 })
         {
             var margin = TimeSpan.FromDays(request.MaxDaysApart + 1);
+            var catalog = request.Source!;
             var query = catalog.Query with { Start = request.Start - margin, End = request.End + margin, BoundingBox = null, Intersects = null };
-            finite = await InMemoryScenePool.FromSearchAsync(new SceneSearchService(_services), catalog with { Query = query }, reporter, cancellationToken).ConfigureAwait(false);
+            finite = await InMemoryScenePool.FromSearchAsync(new SceneSearchService(_services), catalog with { Query = query, Storage = catalog.Storage ?? request.Storage }, reporter, cancellationToken).ConfigureAwait(false);
         }
 
         if (finite is not null)

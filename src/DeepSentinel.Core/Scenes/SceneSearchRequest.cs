@@ -17,6 +17,17 @@ public sealed record SceneSearchRequest
     /// <summary>A static catalog: a folder, a catalog.json path or an http(s) URL. Excludes the two above.</summary>
     public string? Catalog { get; init; }
 
+    /// <summary>
+    /// STAC-GeoParquet item tables (stac-geoparquet's layout, as Planetary Computer exports its
+    /// collections): local .parquet files or objects in a store (az://, https blob URL, gs://),
+    /// e.g. one per collection. Excludes <see cref="Catalog"/>; with <see cref="Provider"/> only
+    /// to say whose hrefs to sign.
+    /// </summary>
+    public IReadOnlyList<string>? ItemTables { get; init; }
+
+    /// <summary>Credentials for item tables in a store (default: the environment's).</summary>
+    public Storage.StorageOptions? Storage { get; init; }
+
     /// <summary>The filters.</summary>
     public SceneQuery Query { get; init; } = new();
 
@@ -42,5 +53,7 @@ public sealed record SceneSearchRequest
     internal bool KeepItemJson { get; init; }
 
     /// <inheritdoc />
-    public override string ToString() => Diagnostics.SecretRedactor.Redact(Catalog is not null ? $"catalog {Catalog}" : $"{Provider?.ToString() ?? "STAC"} {StacUrl}".Trim());
+    public override string ToString() => Diagnostics.SecretRedactor.Redact(
+        ItemTables is { Count: > 0 } tables ? $"item table{(tables.Count > 1 ? "s" : string.Empty)} {string.Join(", ", tables.Select(t => Diagnostics.SecretRedactor.Redact(t)))}"
+        : Catalog is not null ? $"catalog {Catalog}" : $"{Provider?.ToString() ?? "STAC"} {StacUrl}".Trim());
 }

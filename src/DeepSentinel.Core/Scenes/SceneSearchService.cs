@@ -45,6 +45,11 @@ public sealed class SceneSearchService
             throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, "Search either a static catalog or a STAC API, not both.");
         }
 
+        if (request.ItemTables is { Count: > 0 } && (request.Catalog is not null || request.StacUrl is not null))
+        {
+            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, "Search either item tables, a static catalog or a STAC API, not two of them.");
+        }
+
         if (request.StacUrl is { } stacUrl && (!stacUrl.IsAbsoluteUri || stacUrl.Scheme is not ("http" or "https")))
         {
             throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue,
@@ -53,7 +58,9 @@ public sealed class SceneSearchService
 
         var retry = request.Timeout is { } t ? _services.Retry with { AttemptTimeout = t } : null;
         var http = _services.CreateHttp(reporter, retry);
-        var stream = request.Catalog is not null
+        var stream = request.ItemTables is { Count: > 0 }
+            ? SearchItemTablesAsync(request, query, reporter, cancellationToken)
+            : request.Catalog is not null
             ? SearchCatalogAsync(request.Catalog, query, http, reporter, cancellationToken)
             : SearchApiAsync(request, query, http, reporter, cancellationToken);
 
@@ -205,11 +212,7 @@ public sealed class SceneSearchService
             }
 
             reader.SeenCollections.Add(scene.Collection);
-            if ((collections.Count > 0 && !collections.Contains(scene.Collection))
-                || (query.Missions.Count > 0 && !query.Missions.Contains(scene.Mission))
-                || !SceneCriteria.InTimeRange(query, scene)
-                || (area is not null && !area.Intersects(scene.Footprint))
-                || !criteria.All(c => !c.Applies(scene.Mission) || c.Matches(scene)))
+            if (!Selected(scene, query, collections, area, criteria))
             {
                 continue;
             }
@@ -228,6 +231,74 @@ public sealed class SceneSearchService
             throw new DeepSentinelException(ErrorIds.UnknownCollection, ErrorKind.ObjectNotFound, $"The catalog {provider} has no collection {string.Join(", ", unknown.Select(c => $"'{c}'"))}; it has {(reader.SeenCollections.Count == 0 ? "no collections" : string.Join(", ", reader.SeenCollections.Order()))}.", unknown[0]);
         }
     }
+
+    /// <summary>
+    /// Searches STAC-GeoParquet item tables, one after the other: each row the tables' statistics and
+    /// cheap columns (collection, datetime) do not rule out becomes its Item and is filtered as a
+    /// static catalog's item is, so the same items and query select the same scenes. Planetary
+    /// Computer hrefs are signed as a search of its API signs them.
+    /// </summary>
+    private async IAsyncEnumerable<SentinelScene> SearchItemTablesAsync(SceneSearchRequest request, SceneQuery query, IOperationReporter reporter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var criteria = SceneCriteria.Build(query, profile: null);
+        var area = SceneCriteria.SearchArea(query);
+        var collections = query.Collections.ToHashSet(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var signer = request.SignAssets && (request.Provider is null or StacProvider.PlanetaryComputer) ? _services.GetSigner(request.SasTokenEndpoint, SubscriptionKeyOf(request)) : null;
+        var filter = new ItemTableFilter(query.Start, query.End, area?.EnvelopeInternal, collections);
+        var names = new List<string>();
+        var matchedCount = 0;
+        foreach (var table in request.ItemTables!)
+        {
+            var read = 0;
+            await using var reader = await ItemTableReader.OpenAsync(table, request.Storage, _services, reporter, cancellationToken).ConfigureAwait(false);
+            names.Add(reader.DisplayName);
+            await foreach (var entry in reader.ReadAsync(filter, reporter, cancellationToken).ConfigureAwait(false))
+            {
+                read++;
+                var scene = ReadScene(entry.Item, entry.Location, reader.DisplayName, null, reporter);
+                if (scene is null)
+                {
+                    continue;
+                }
+
+                seen.Add(scene.Collection);
+                if (!Selected(scene, query, collections, area, criteria))
+                {
+                    continue;
+                }
+
+                if (signer is not null && scene.Assets.Values.Any(a => PlanetaryComputerSigner.NeedsSigning(a.Href)))
+                {
+                    await signer.SignAsync(scene, cancellationToken).ConfigureAwait(false);
+                }
+
+                matchedCount++;
+                yield return scene;
+                if (read % 500 == 0)
+                {
+                    reporter.Progress(new ProgressUpdate(ProgressActivityId, "Reading item tables", $"{reader.DisplayName}: {read} items read, {matchedCount} scenes match"));
+                }
+            }
+
+            seen.UnionWith(reader.SeenCollections);
+            reporter.Verbose(string.Create(CultureInfo.InvariantCulture, $"Item table {reader.DisplayName}: {reader.Rows} rows; {reader.RowGroups.Read} row groups read, {reader.RowGroups.Skipped} skipped on their statistics; {read} items read."));
+        }
+
+        var unknown = collections.Where(c => !seen.Contains(c)).ToArray();
+        if (unknown.Length > 0 && matchedCount == 0)
+        {
+            throw new DeepSentinelException(ErrorIds.UnknownCollection, ErrorKind.ObjectNotFound, $"The item table{(names.Count > 1 ? "s" : string.Empty)} {string.Join(", ", names)} hold no collection {string.Join(", ", unknown.Select(c => $"'{c}'"))}; {(seen.Count == 0 ? "they hold no items" : "they hold " + string.Join(", ", seen.Order()))}.", unknown[0]);
+        }
+    }
+
+    /// <summary>Whether a scene of a catalog or table meets the query (what a STAC API filters on the server).</summary>
+    private static bool Selected(SentinelScene scene, SceneQuery query, HashSet<string> collections, NetTopologySuite.Geometries.Geometry? area, List<SceneCriterion> criteria) =>
+        (collections.Count == 0 || collections.Contains(scene.Collection))
+        && (query.Missions.Count == 0 || query.Missions.Contains(scene.Mission))
+        && SceneCriteria.InTimeRange(query, scene)
+        && (area is null || area.Intersects(scene.Footprint))
+        && criteria.All(c => !c.Applies(scene.Mission) || c.Matches(scene));
 
     private static SentinelScene? ReadScene(JsonElement feature, Uri? location, string provider, string? fallbackCollection, IOperationReporter reporter)
     {

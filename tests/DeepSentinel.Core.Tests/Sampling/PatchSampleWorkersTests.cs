@@ -35,6 +35,18 @@ public sealed class PatchSampleWorkersTests
         Assert.Equal(overHttp ? OverHttp : Environment.ProcessorCount, request.Workers);
     }
 
+    [Theory]
+    [InlineData("/data/items.parquet", false)]
+    [InlineData("az://account/tables/sentinel-2-l2a.parquet", true)]
+    [InlineData("https://account.blob.core.windows.net/tables/s2.parquet", true)]
+    public void An_item_table_gets_one_worker_a_core_on_disk_and_more_at_a_URL(string table, bool overHttp)
+    {
+        var request = Request(new SceneSearchRequest { ItemTables = [table] });
+
+        Assert.Equal(overHttp, request.ReadsOverHttp());
+        Assert.Equal(overHttp ? OverHttp : Environment.ProcessorCount, request.Workers);
+    }
+
     [Fact]
     public void A_STAC_API_reads_over_HTTP()
     {
