@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using DeepSentinel.Core.Diagnostics;
 using DeepSentinel.Core.Errors;
 using DeepSentinel.Core.Evaluation;
@@ -30,16 +28,7 @@ public sealed class SegmentationService(TimeProvider? time = null)
         ArgumentNullException.ThrowIfNull(options);
         reporter ??= NullReporter.Instance;
         Validate(options);
-        var mode = options.Mode ?? (pretrained is null ? FineTuningMode.Scratch : FineTuningMode.FineTune);
-        if (mode != FineTuningMode.Scratch && pretrained is null)
-        {
-            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, $"-Mode {mode} starts from a pretrained UNet: give one with -Model (Import-EmbeddingModel), or use -Mode Scratch.");
-        }
-
-        if (mode == FineTuningMode.Scratch && pretrained is not null)
-        {
-            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, "-Mode Scratch trains fresh weights: leave -Model out.");
-        }
+        var mode = HeadTraining.ResolveMode(options.Mode, pretrained, "UNet", string.Empty);
 
         var encoder = pretrained?.Encoder ?? options.Encoder;
         if (encoder != EncoderKind.UNet)
@@ -50,13 +39,23 @@ public sealed class SegmentationService(TimeProvider? time = null)
         }
 
         var folder = Path.GetFullPath(options.OutputFolder);
-        if (File.Exists(Path.Combine(folder, SegmenterCard.FileName)) || File.Exists(Path.Combine(folder, ClassifierCard.FileName)))
+        var finished = File.Exists(Path.Combine(folder, SegmenterCard.FileName));
+        if (options.Resume && finished)
+        {
+            // As Start-FineTuning -Resume on a finished classifier: a warning, so that a rerun after
+            // a kill that came once the card was written still succeeds.
+            reporter.Warning($"{folder} already holds a finished segmentation model: nothing was trained. Choose another folder to train again.");
+            FineTuningCheckpoint.Remove(folder);
+            return SegmentationModel.Import(folder);
+        }
+
+        if (finished || File.Exists(Path.Combine(folder, ClassifierCard.FileName)))
         {
             throw new DeepSentinelException(ErrorIds.ModelFolderNotEmpty, ErrorKind.InvalidArgument, $"{folder} already holds a model: choose another folder, or remove it first.", folder);
         }
 
         var level = options.ClcLevel ?? split.ClcLevel;
-        var sensors = ResolveSensors(pretrained, options);
+        var sensors = HeadTraining.ResolveSensors(pretrained, options.Sensors);
         var (train, counts) = await ScanAsync(split.Train, options.Labels, level, reporter, cancellationToken).ConfigureAwait(false);
         if (train.Count == 0)
         {
@@ -66,6 +65,8 @@ public sealed class SegmentationService(TimeProvider? time = null)
 
         var classes = ResolveClasses(counts, options);
         var weights = ClassWeights(classes.Select(c => counts[c]).ToArray(), options.Weighting);
+        var identity = new SegmentationCheckpointInfo(0, 0, string.Empty, string.Empty, string.Empty, mode, options.Labels, level, sensors, classes, null);
+        var resume = ResumePoint(folder, identity, options, reporter);
         TorchNative.EnsureLoaded();
         TorchNative.SetThreads(options.Threads ?? Environment.ProcessorCount);
 
@@ -76,9 +77,12 @@ public sealed class SegmentationService(TimeProvider? time = null)
             throw DeepSentinelException.InvalidArgument(ErrorIds.TrainingInputInvalid, $"Segmentation takes square patches with sides a multiple of 32 px (the UNet pools three times); sample {first.SampleId} is {first.Height} x {first.Width} px.", first.SampleId);
         }
 
-        using var unet = pretrained is not null
+        using var unet = resume is not null
+            ? TorchModel.Load(FineTuningCheckpoint.Resolve(folder, resume.Encoder), null, options.Device)
+            : pretrained is not null
             ? pretrained.Open(options.Device)
-            : await CreateScratchAsync(train, sensors, options, reporter, cancellationToken).ConfigureAwait(false);
+            : await HeadTraining.CreateScratchAsync(train, sensors, new ScratchEncoder(EncoderKind.UNet, 16, options.UNetWidth, options.Device, options.Seed, options.LearningRate, options.WeightDecay),
+                1, _ => $"A {sensors} segmentation model needs training patches with {sensors} data; none has it.", reporter, ProgressActivity, "Segmentation", cancellationToken).ConfigureAwait(false);
         var config = NativeSegmenterConfig.Create();
         config.Classes = classes.Count;
         config.FreezeEncoder = mode == FineTuningMode.LinearProbe ? 1 : 0;
@@ -88,14 +92,21 @@ public sealed class SegmentationService(TimeProvider? time = null)
         config.WeightDecay = options.WeightDecay;
         using var segmenter = TorchSegmenter.Create(unet, config);
         segmenter.SetClassWeights(weights.Select(w => (float)w).ToArray());
+        if (resume is not null)
+        {
+            FineTuningCheckpoint.Restore(folder, segmenter, resume, reporter);
+            identity = resume;
+            reporter.Verbose(string.Create(CultureInfo.InvariantCulture, $"Resuming {folder} at step {segmenter.Step}, after {resume.Epoch} of {options.Epochs} epochs."));
+        }
 
         var existed = Directory.Exists(folder);
         try
         {
-            Directory.CreateDirectory(Path.Combine(folder, "checkpoints"));
+            Directory.CreateDirectory(Path.Combine(folder, FineTuningCheckpoint.Folder));
+            FineTuningCheckpoint.RemovePartial(folder);
             reporter.Verbose(string.Create(CultureInfo.InvariantCulture, $"{mode} UNet segmentation of {classes.Count} {options.Labels} classes on {train.Count} training patches ({sensors} input), in {folder}."));
             var (steps, finalLoss, used) = await Task.Factory.StartNew(
-                () => Train(segmenter, mode == FineTuningMode.LinearProbe, train, classes, options, level, sensors, unet.Config.S2Channels, unet.Config.S1Channels, patchSize, folder, reporter, cancellationToken),
+                () => Train(segmenter, mode == FineTuningMode.LinearProbe, train, classes, options, level, sensors, unet.Config.S2Channels, unet.Config.S1Channels, patchSize, folder, identity, reporter, cancellationToken),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
 
             var values = SegmentationPredictor.ValuesOf(options.Labels, classes);
@@ -106,12 +117,12 @@ public sealed class SegmentationService(TimeProvider? time = null)
                 ClcLevel = level,
                 Classes = classes.Select((c, i) => new SegmentationClassCard(c, SegmentationModel.ClassName(c), weights[i], counts[c], values[i])).ToList(),
                 Sensors = sensors,
-                Bands = BandsOf(unet, pretrained),
+                Bands = HeadTraining.BandsOf(unet, pretrained),
                 PatchSize = patchSize,
                 SourceModel = pretrained?.Path,
                 Split = string.Create(CultureInfo.InvariantCulture, $"{split.Source}: {split.TrainCount} train, {split.TestCount} test"),
                 TrainSamples = used,
-                Epochs = options.Epochs,
+                Epochs = Math.Max(options.Epochs, resume?.Epoch ?? 0),
                 Steps = steps,
                 FinalLoss = finalLoss,
                 Options = options,
@@ -120,7 +131,6 @@ public sealed class SegmentationService(TimeProvider? time = null)
             };
             var model = SegmentationModel.Create(folder, card, null);
             segmenter.Save(model.EncoderCheckpointPath, model.HeadCheckpointPath);
-            WriteCard(folder, card);
 
             // The held-out side, through the same prediction path a user gets (no label COGs written).
             reporter.Progress(new ProgressUpdate(ProgressActivity, "Segmentation", "Evaluating on the test split"));
@@ -150,13 +160,24 @@ public sealed class SegmentationService(TimeProvider? time = null)
 
             var evaluation = Evaluate(model, predictions);
             evaluation?.Write(folder);
+
+            // The card last: a folder without it (a run stopped or killed before this line) is never
+            // taken for a finished model, and -Resume redoes what is missing.
+            HeadTraining.WriteCard(folder, SegmenterCard.FileName, card);
+            FineTuningCheckpoint.Remove(folder);
             reporter.Progress(new ProgressUpdate(ProgressActivity, "Segmentation", "Done", Completed: true));
             return SegmentationModel.Create(folder, card, evaluation);
         }
         catch
         {
-            // Nothing half-written: a folder this run created goes; one that existed loses what this run wrote.
-            TryRemove(folder, existed);
+            // Nothing half-written: a folder this run created goes; one that existed loses what this
+            // run wrote. Once a checkpoint is saved (Ctrl+C, or a failure after some epochs) the
+            // folder is kept as it is, without a card, for -Resume.
+            if (!File.Exists(FineTuningCheckpoint.LatestPath(folder)))
+            {
+                TryRemove(folder, existed);
+            }
+
             throw;
         }
     }
@@ -197,6 +218,37 @@ public sealed class SegmentationService(TimeProvider? time = null)
             ClassWeighting.SquareRoot => n == 0 ? 0 : Math.Sqrt(total / (counts.Length * n)),
             _ => n == 0 ? 0 : total / (counts.Length * (double)n),
         }).ToArray();
+    }
+
+    /// <summary>The checkpoint a -Resume continues from (null: a fresh run), refusing a folder that holds another run.</summary>
+    private static SegmentationCheckpointInfo? ResumePoint(string folder, SegmentationCheckpointInfo run, SegmentationOptions options, IOperationReporter reporter)
+    {
+        var latest = FineTuningCheckpoint.Read<SegmentationCheckpointInfo>(folder, FineTuningCheckpoint.SegmenterKind, options.Resume);
+        if (latest is null)
+        {
+            if (options.Resume)
+            {
+                reporter.Warning($"{folder} holds no segmentation checkpoint to resume: training starts from the beginning.");
+            }
+
+            return null;
+        }
+
+        if (!options.Resume)
+        {
+            throw new DeepSentinelException(ErrorIds.ModelFolderNotEmpty, ErrorKind.InvalidArgument,
+                string.Create(CultureInfo.InvariantCulture, $"{folder} holds an unfinished segmentation training (step {latest.Step}, {latest.Epoch} epochs done): add -Resume to continue it, or choose another folder."), folder);
+        }
+
+        // The level matters for CLC labels only.
+        var sameLevel = run.Labels != SegmentationLabelSource.Clc || latest.ClcLevel == run.ClcLevel;
+        if (latest.Mode != run.Mode || latest.Labels != run.Labels || !sameLevel || latest.Sensors != run.Sensors || !latest.Classes.SequenceEqual(run.Classes, StringComparer.Ordinal))
+        {
+            throw new DeepSentinelException(ErrorIds.ModelInputMismatch, ErrorKind.InvalidArgument,
+                string.Create(CultureInfo.InvariantCulture, $"{folder} holds a {latest.Mode} segmentation of {latest.Labels} labels (level {latest.ClcLevel}) with {latest.Sensors} input for classes {string.Join(", ", latest.Classes)}; this run is {run.Mode} of {run.Labels} labels (level {run.ClcLevel}) with {run.Sensors} input for classes {string.Join(", ", run.Classes)}. Resume with the same split, -Model, -Mode, -Label, -ClcLevel, -Sensor and -Class, or choose another folder."), folder);
+        }
+
+        return latest;
     }
 
     // One pass over the training side's labels: who has them, and the labelled pixels of each class.
@@ -262,80 +314,96 @@ public sealed class SegmentationService(TimeProvider? time = null)
     }
 
     private (long Steps, double Loss, int Used) Train(TorchSegmenter segmenter, bool frozen, List<LabelledSample> train, IReadOnlyList<string> classes, SegmentationOptions options, int level, SensorInput sensors,
-        int s2Channels, int s1Channels, int patchSize, string folder, IOperationReporter reporter, CancellationToken cancellationToken)
+        int s2Channels, int s1Channels, int patchSize, string folder, SegmentationCheckpointInfo resume, IOperationReporter reporter, CancellationToken cancellationToken)
     {
         var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
         var plane = patchSize * patchSize;
         var batch = new PatchBatch(options.BatchSize, s2Channels, s1Channels, patchSize, patchSize);
         var targets = new int[options.BatchSize * plane];
-        using var log = new StreamWriter(Path.Combine(folder, "fine-tuning.csv"), append: false, new UTF8Encoding(false));
-        log.WriteLine("epoch,steps,mean_loss,patches,elapsed_seconds");
+        using var log = FineTuningCheckpoint.OpenLog(folder, resume.Epoch);
         var clock = Stopwatch.StartNew();
-        var lossSum = 0.0;
-        var lossSteps = 0;
+        // A resume with every epoch done (stopped during the evaluation) trains nothing: the loss is the checkpoint's.
+        var lossSum = resume.Loss ?? double.NaN;
+        var lossSteps = 1;
         var skipped = new HashSet<string>(StringComparer.Ordinal);
-        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        var checkpoint = resume;
+        var epoch = resume.Epoch;
+        try
         {
-            var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
-            var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
-            random.Shuffle(order);
-            lossSum = 0;
-            lossSteps = 0;
-            var patches = 0;
-            var labelledInBatch = 0L;
-            foreach (var sample in order)
+            for (; epoch < options.Epochs; epoch++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var patch = FineTuningService.SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
-                if (patch is null || !batch.CanUse(patch) || !batch.Fits(patch))
+                var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
+                var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
+                random.Shuffle(order);
+                lossSum = 0;
+                lossSteps = 0;
+                var patches = 0;
+                var labelledInBatch = 0L;
+                foreach (var sample in order)
                 {
-                    if (skipped.Add(sample.Id))
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var patch = FineTuningService.SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
+                    if (patch is null || !batch.CanUse(patch) || !batch.Fits(patch))
                     {
-                        reporter.Warning(patch is not null && !batch.Fits(patch)
-                            ? $"Sample {sample.Id} is {patch.Height} x {patch.Width} px, not {patchSize} x {patchSize}: it is not trained on."
-                            : $"Sample {sample.Id} has no {sensors} data: it is not trained on.");
+                        if (skipped.Add(sample.Id))
+                        {
+                            reporter.Warning(patch is not null && !batch.Fits(patch)
+                                ? $"Sample {sample.Id} is {patch.Height} x {patch.Width} px, not {patchSize} x {patchSize}: it is not trained on."
+                                : $"Sample {sample.Id} has no {sensors} data: it is not trained on.");
+                        }
+
+                        continue;
                     }
 
-                    continue;
-                }
-
-                var labels = PixelLabelReader.LoadAsync(sample.Patch, options.Labels, level, cancellationToken).AsTask().GetAwaiter().GetResult()!;
-                var row = targets.AsSpan(batch.Count * plane, plane);
-                var map = labels.Keys.Select(k => index.GetValueOrDefault(k, -1)).ToArray();
-                for (var p = 0; p < plane; p++)
-                {
-                    var k = labels.Index[p];
-                    row[p] = k < 0 ? -1 : map[k];
-                    if (row[p] >= 0)
+                    var labels = PixelLabelReader.LoadAsync(sample.Patch, options.Labels, level, cancellationToken).AsTask().GetAwaiter().GetResult()!;
+                    var row = targets.AsSpan(batch.Count * plane, plane);
+                    var map = labels.Keys.Select(k => index.GetValueOrDefault(k, -1)).ToArray();
+                    for (var p = 0; p < plane; p++)
                     {
-                        labelledInBatch++;
+                        var k = labels.Index[p];
+                        row[p] = k < 0 ? -1 : map[k];
+                        if (row[p] >= 0)
+                        {
+                            labelledInBatch++;
+                        }
+                    }
+
+                    batch.Add(patch);
+                    patches++;
+                    if (batch.IsFull)
+                    {
+                        Step(ref lossSum, ref lossSteps, ref labelledInBatch);
+                        Report(reporter, epoch, options, segmenter, lossSum / lossSteps);
                     }
                 }
 
-                batch.Add(patch);
-                patches++;
-                if (batch.IsFull)
+                // A last partial batch; training the encoder's batch normalisation needs two samples.
+                if (batch.Count >= 2 || (batch.Count == 1 && frozen))
                 {
                     Step(ref lossSum, ref lossSteps, ref labelledInBatch);
-                    Report(reporter, epoch, options, segmenter, lossSum / lossSteps);
                 }
-            }
 
-            // A last partial batch; training the encoder's batch normalisation needs two samples.
-            if (batch.Count >= 2 || (batch.Count == 1 && frozen))
-            {
-                Step(ref lossSum, ref lossSteps, ref labelledInBatch);
-            }
+                batch.Clear();
+                labelledInBatch = 0;
+                if (lossSteps == 0)
+                {
+                    throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 labelled samples with {sensors} data.");
+                }
 
-            batch.Clear();
-            labelledInBatch = 0;
-            if (lossSteps == 0)
-            {
-                throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 labelled samples with {sensors} data.");
+                FineTuningCheckpoint.LogEpoch(log, epoch + 1, segmenter.Step, lossSum / lossSteps, patches, clock.Elapsed);
+                checkpoint = FineTuningCheckpoint.Save(folder, segmenter, epoch + 1, lossSum / lossSteps, checkpoint);
             }
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C / Stop-Job: keep the work done so far; -Resume starts the interrupted epoch again from there.
+            FineTuningCheckpoint.SaveOnStop(folder, segmenter, epoch, options.Epochs, checkpoint, "Segmentation training", reporter);
+            throw;
+        }
 
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{epoch + 1},{segmenter.Step},{lossSum / lossSteps:R},{patches},{clock.Elapsed.TotalSeconds:0.###}"));
-            log.Flush();
+        if (double.IsNaN(lossSum))
+        {
+            throw new DeepSentinelException(ErrorIds.ModelFileCorrupt, ErrorKind.InvalidData, $"{FineTuningCheckpoint.LatestPath(folder)} records no loss: remove {Path.Combine(folder, FineTuningCheckpoint.Folder)} and train again.", folder);
         }
 
         return (segmenter.Step, lossSum / lossSteps, train.Count - skipped.Count);
@@ -358,81 +426,6 @@ public sealed class SegmentationService(TimeProvider? time = null)
         reporter.Progress(new ProgressUpdate(ProgressActivity, "Segmentation",
             string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}/{options.Epochs}, step {segmenter.Step}, loss {loss:0.0000}"),
             (int)Math.Clamp(100.0 * epoch / options.Epochs, 0, 100)));
-
-    private static SensorInput ResolveSensors(EmbeddingModel? pretrained, SegmentationOptions options)
-    {
-        var wanted = options.Sensors ?? pretrained?.Sensors ?? SensorInput.Fused;
-        if (pretrained is not null && pretrained.Sensors != SensorInput.Fused && wanted != pretrained.Sensors)
-        {
-            throw new DeepSentinelException(ErrorIds.ModelInputMismatch, ErrorKind.InvalidArgument,
-                $"{pretrained.Path} takes {pretrained.Sensors} input only ({string.Join(", ", pretrained.Bands)}); -Sensor {wanted} does not match its model card. Use -Sensor {pretrained.Sensors}, or a fused model.", pretrained.Path);
-        }
-
-        return wanted;
-    }
-
-    private static async Task<TorchModel> CreateScratchAsync(IReadOnlyList<LabelledSample> train, SensorInput sensors, SegmentationOptions options, IOperationReporter reporter, CancellationToken cancellationToken)
-    {
-        reporter.Progress(new ProgressUpdate(ProgressActivity, "Segmentation", "Computing per-band normalisation statistics of the training split"));
-        var (stats, _, usable) = await BandNormalization.ComputeAsync(new SamplePatchSource(train, sensors), sensors, 512, cancellationToken).ConfigureAwait(false);
-        if (usable < 1)
-        {
-            throw new DeepSentinelException(ErrorIds.SensorDataMissing, ErrorKind.InvalidData, $"A {sensors} segmentation model needs training patches with {sensors} data; none has it.");
-        }
-
-        var (s2, s1) = PretrainingOptions.ChannelsOf(sensors);
-        var config = NativeModelConfig.Create();
-        config.Encoder = (int)EncoderKind.UNet;
-        config.Method = (int)PretrainingMethod.SimClr;
-        config.S2Channels = s2;
-        config.S1Channels = s1;
-        config.EmbeddingDim = 16;
-        config.ProjectionDim = 16;
-        config.UNetWidth = options.UNetWidth;
-        config.Device = (int)options.Device;
-        config.Seed = options.Seed;
-        config.LearningRate = options.LearningRate;
-        config.WeightDecay = options.WeightDecay;
-        config.Temperature = 0.2;
-        config.TripletMargin = 1;
-        var model = TorchModel.Create(config);
-        try
-        {
-            model.SetNormalization(stats);
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-    }
-
-    private static IReadOnlyList<BandCard> BandsOf(TorchModel unet, EmbeddingModel? pretrained)
-    {
-        if (pretrained is not null)
-        {
-            return pretrained.Card.Bands;
-        }
-
-        var (mean, std) = unet.GetNormalization();
-        var names = TrainingPatch.S2BandNames.Take(unet.Config.S2Channels).Concat(TrainingPatch.S1BandNames.Take(unet.Config.S1Channels)).ToList();
-        return names.Select((b, i) => new BandCard(b, i < unet.Config.S2Channels ? "S2" : "S1", mean[i], std[i])).ToList();
-    }
-
-    private static void WriteCard(string folder, SegmenterCard card)
-    {
-        var path = Path.Combine(folder, SegmenterCard.FileName);
-        try
-        {
-            File.WriteAllText(path + ".partial", JsonSerializer.Serialize(card, ModelCard.Json));
-            File.Move(path + ".partial", path, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new DeepSentinelException(ErrorIds.ModelWriteFailed, ErrorKind.WriteError, $"Cannot write {path}: {ex.Message}", path, ex);
-        }
-    }
 
     private static void TryRemove(string folder, bool existed)
     {
@@ -475,21 +468,5 @@ public sealed class SegmentationService(TimeProvider? time = null)
         Require(o.ClcLevel is null or (>= 1 and <= 3), $"ClcLevel must be 1, 2 or 3, got {o.ClcLevel}.");
         Require(o.UNetWidth is >= 4 and <= 512, $"UNetWidth must be 4-512, got {o.UNetWidth}.");
         Require(o.Threads is null or >= 1, $"Threads must be at least 1, got {o.Threads}.");
-    }
-
-    private sealed class SamplePatchSource(IReadOnlyList<LabelledSample> samples, SensorInput sensors) : IPatchSource
-    {
-        public string Description => "the training split";
-
-        public async IAsyncEnumerable<TrainingPatch> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            foreach (var sample in samples)
-            {
-                if (FineTuningService.SelectSensors(await sample.Patch.LoadTrainingPatchAsync(cancellationToken).ConfigureAwait(false), sensors) is { } patch)
-                {
-                    yield return patch;
-                }
-            }
-        }
     }
 }
