@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -188,10 +189,49 @@ internal static class FineTuningCheckpoint
     }
 
     /// <summary>
+    /// Trains the epochs a run has left after its resume point (all of them for a fresh one):
+    /// trainEpoch(epoch) trains one epoch (0-based) from its beginning and gives its mean loss and
+    /// patches; each epoch is logged in fine-tuning.csv, then checkpointed. On Ctrl+C / Stop-Job
+    /// the steps so far are saved and a warning says how to continue (what: "Fine-tuning", ...).
+    /// Returns the last epoch's mean loss (the resume point's when no epoch was left).
+    /// </summary>
+    public static double RunEpochs<T>(string folder, TorchHead head, T resume, int epochs, string what, IOperationReporter reporter, Func<int, (double MeanLoss, int Patches)> trainEpoch)
+        where T : class, IHeadCheckpoint<T>
+    {
+        using var log = OpenLog(folder, resume.Epoch);
+        var clock = Stopwatch.StartNew();
+        var loss = resume.Loss ?? double.NaN;
+        var checkpoint = resume;
+        var epoch = resume.Epoch;
+        try
+        {
+            for (; epoch < epochs; epoch++)
+            {
+                (loss, var patches) = trainEpoch(epoch);
+                LogEpoch(log, epoch + 1, head.Step, loss, patches, clock.Elapsed);
+                checkpoint = Save(folder, head, epoch + 1, loss, checkpoint);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Keep the work done so far; -Resume starts the interrupted epoch again from there.
+            SaveOnStop(folder, head, epoch, epochs, checkpoint, what, reporter);
+            throw;
+        }
+
+        if (double.IsNaN(loss))
+        {
+            throw new DeepSentinelException(ErrorIds.ModelFileCorrupt, ErrorKind.InvalidData, $"{LatestPath(folder)} records no loss: remove {Path.Combine(folder, Folder)} and train again.", folder);
+        }
+
+        return loss;
+    }
+
+    /// <summary>
     /// Ctrl+C / Stop-Job: keeps the steps of the interrupted epoch (saved as the epochs done so far,
     /// so -Resume trains that epoch again from its beginning) and says how to continue.
     /// </summary>
-    public static T SaveOnStop<T>(string folder, TorchHead head, int epochsDone, int epochs, T checkpoint, string what, IOperationReporter reporter)
+    private static T SaveOnStop<T>(string folder, TorchHead head, int epochsDone, int epochs, T checkpoint, string what, IOperationReporter reporter)
         where T : class, IHeadCheckpoint<T>
     {
         if (head.Step > checkpoint.Step)
@@ -212,7 +252,7 @@ internal static class FineTuningCheckpoint
     /// The loss log (fine-tuning.csv), opened to append after a resume of epochsDone epochs (trimmed
     /// to them), or written anew with its header.
     /// </summary>
-    public static StreamWriter OpenLog(string folder, int epochsDone)
+    private static StreamWriter OpenLog(string folder, int epochsDone)
     {
         var logPath = Path.Combine(folder, LogFile);
         var continued = epochsDone > 0 && File.Exists(logPath);
@@ -231,7 +271,7 @@ internal static class FineTuningCheckpoint
     }
 
     /// <summary>One epoch's line of the loss log, flushed.</summary>
-    public static void LogEpoch(StreamWriter log, int epoch, long steps, double meanLoss, int patches, TimeSpan elapsed)
+    private static void LogEpoch(StreamWriter log, int epoch, long steps, double meanLoss, int patches, TimeSpan elapsed)
     {
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{epoch},{steps},{meanLoss:R},{patches},{elapsed.TotalSeconds:0.###}"));
         log.Flush();

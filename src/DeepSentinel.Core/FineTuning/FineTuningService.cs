@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using DeepSentinel.Core.Diagnostics;
@@ -194,79 +193,58 @@ public sealed class FineTuningService(TimeProvider? time = null)
 
         var batch = new PatchBatch(options.BatchSize, s2Channels, s1Channels, patchSize, patchSize);
         var targets = new float[options.BatchSize * (multi ? classes.Count : 1)];
-        using var log = FineTuningCheckpoint.OpenLog(folder, resume.Epoch);
-        var clock = Stopwatch.StartNew();
-        var lossSum = resume.Loss ?? double.NaN;
-        var lossSteps = 1;
         var skipped = new HashSet<string>(StringComparer.Ordinal);
-        var checkpoint = resume;
-        var epoch = resume.Epoch;
-        try
+        var loss = FineTuningCheckpoint.RunEpochs(folder, classifier, resume, options.Epochs, "Fine-tuning", reporter, epoch =>
         {
-            for (; epoch < options.Epochs; epoch++)
+            var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
+            var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
+            random.Shuffle(order);
+            var lossSum = 0.0;
+            var lossSteps = 0;
+            var patches = 0;
+            foreach (var sample in order)
             {
-                var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
-                var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
-                random.Shuffle(order);
-                lossSum = 0;
-                lossSteps = 0;
-                var patches = 0;
-                foreach (var sample in order)
+                cancellationToken.ThrowIfCancellationRequested();
+                var patch = SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
+                if (patch is null || !batch.CanUse(patch))
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var patch = SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
-                    if (patch is null || !batch.CanUse(patch))
+                    if (skipped.Add(sample.Id))
                     {
-                        if (skipped.Add(sample.Id))
-                        {
-                            reporter.Warning($"Sample {sample.Id} has no {sensors} data: it is not trained on.");
-                        }
-
-                        continue;
+                        reporter.Warning($"Sample {sample.Id} has no {sensors} data: it is not trained on.");
                     }
 
-                    FillTargets(targets, batch.Count, sample, classes, index, options);
-                    batch.Add(patch);
-                    patches++;
-                    if (batch.IsFull)
-                    {
-                        lossSum += classifier.TrainStep(batch, targets);
-                        lossSteps++;
-                        batch.Clear();
-                        Report(reporter, epoch, options, classifier, lossSum / lossSteps);
-                    }
+                    continue;
                 }
 
-                // A last partial batch; fine-tuning's batch normalisation needs two samples.
-                if (batch.Count >= 2 || (batch.Count == 1 && frozen))
+                FillTargets(targets, batch.Count, sample, classes, index, options);
+                batch.Add(patch);
+                patches++;
+                if (batch.IsFull)
                 {
                     lossSum += classifier.TrainStep(batch, targets);
                     lossSteps++;
+                    batch.Clear();
+                    Report(reporter, epoch, options, classifier, lossSum / lossSteps);
                 }
-
-                batch.Clear();
-                if (lossSteps == 0)
-                {
-                    throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 samples with {sensors} data.");
-                }
-
-                FineTuningCheckpoint.LogEpoch(log, epoch + 1, classifier.Step, lossSum / lossSteps, patches, clock.Elapsed);
-                checkpoint = FineTuningCheckpoint.Save(folder, classifier, epoch + 1, lossSum / lossSteps, checkpoint);
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl+C: keep the work done so far; -Resume starts the interrupted epoch again from there.
-            FineTuningCheckpoint.SaveOnStop(folder, classifier, epoch, options.Epochs, checkpoint, "Fine-tuning", reporter);
-            throw;
-        }
 
-        if (double.IsNaN(lossSum))
-        {
-            throw new DeepSentinelException(ErrorIds.ModelFileCorrupt, ErrorKind.InvalidData, $"{FineTuningCheckpoint.LatestPath(folder)} records no loss: remove {Path.Combine(folder, FineTuningCheckpoint.Folder)} and fine-tune again.", folder);
-        }
+            // A last partial batch; fine-tuning's batch normalisation needs two samples.
+            if (batch.Count >= 2 || (batch.Count == 1 && frozen))
+            {
+                lossSum += classifier.TrainStep(batch, targets);
+                lossSteps++;
+            }
 
-        return (classifier.Step, lossSum / lossSteps, train.Count - skipped.Count);
+            batch.Clear();
+            if (lossSteps == 0)
+            {
+                throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 samples with {sensors} data.");
+            }
+
+            return (lossSum / lossSteps, patches);
+        });
+
+        return (classifier.Step, loss, train.Count - skipped.Count);
     }
 
     /// <summary>The checkpoint a -Resume continues from (null: a fresh run), refusing a folder that holds another run.</summary>

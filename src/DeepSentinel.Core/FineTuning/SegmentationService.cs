@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using DeepSentinel.Core.Diagnostics;
 using DeepSentinel.Core.Errors;
@@ -320,93 +319,70 @@ public sealed class SegmentationService(TimeProvider? time = null)
         var plane = patchSize * patchSize;
         var batch = new PatchBatch(options.BatchSize, s2Channels, s1Channels, patchSize, patchSize);
         var targets = new int[options.BatchSize * plane];
-        using var log = FineTuningCheckpoint.OpenLog(folder, resume.Epoch);
-        var clock = Stopwatch.StartNew();
-        // A resume with every epoch done (stopped during the evaluation) trains nothing: the loss is the checkpoint's.
-        var lossSum = resume.Loss ?? double.NaN;
-        var lossSteps = 1;
         var skipped = new HashSet<string>(StringComparer.Ordinal);
-        var checkpoint = resume;
-        var epoch = resume.Epoch;
-        try
+        var loss = FineTuningCheckpoint.RunEpochs(folder, segmenter, resume, options.Epochs, "Segmentation training", reporter, epoch =>
         {
-            for (; epoch < options.Epochs; epoch++)
+            var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
+            var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
+            random.Shuffle(order);
+            var lossSum = 0.0;
+            var lossSteps = 0;
+            var patches = 0;
+            var labelledInBatch = 0L;
+            foreach (var sample in order)
             {
-                var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
-                var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
-                random.Shuffle(order);
-                lossSum = 0;
-                lossSteps = 0;
-                var patches = 0;
-                var labelledInBatch = 0L;
-                foreach (var sample in order)
+                cancellationToken.ThrowIfCancellationRequested();
+                var patch = FineTuningService.SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
+                if (patch is null || !batch.CanUse(patch) || !batch.Fits(patch))
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var patch = FineTuningService.SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
-                    if (patch is null || !batch.CanUse(patch) || !batch.Fits(patch))
+                    if (skipped.Add(sample.Id))
                     {
-                        if (skipped.Add(sample.Id))
-                        {
-                            reporter.Warning(patch is not null && !batch.Fits(patch)
-                                ? $"Sample {sample.Id} is {patch.Height} x {patch.Width} px, not {patchSize} x {patchSize}: it is not trained on."
-                                : $"Sample {sample.Id} has no {sensors} data: it is not trained on.");
-                        }
-
-                        continue;
+                        reporter.Warning(patch is not null && !batch.Fits(patch)
+                            ? $"Sample {sample.Id} is {patch.Height} x {patch.Width} px, not {patchSize} x {patchSize}: it is not trained on."
+                            : $"Sample {sample.Id} has no {sensors} data: it is not trained on.");
                     }
 
-                    var labels = PixelLabelReader.LoadAsync(sample.Patch, options.Labels, level, cancellationToken).AsTask().GetAwaiter().GetResult()!;
-                    var row = targets.AsSpan(batch.Count * plane, plane);
-                    var map = labels.Keys.Select(k => index.GetValueOrDefault(k, -1)).ToArray();
-                    for (var p = 0; p < plane; p++)
-                    {
-                        var k = labels.Index[p];
-                        row[p] = k < 0 ? -1 : map[k];
-                        if (row[p] >= 0)
-                        {
-                            labelledInBatch++;
-                        }
-                    }
+                    continue;
+                }
 
-                    batch.Add(patch);
-                    patches++;
-                    if (batch.IsFull)
+                var labels = PixelLabelReader.LoadAsync(sample.Patch, options.Labels, level, cancellationToken).AsTask().GetAwaiter().GetResult()!;
+                var row = targets.AsSpan(batch.Count * plane, plane);
+                var map = labels.Keys.Select(k => index.GetValueOrDefault(k, -1)).ToArray();
+                for (var p = 0; p < plane; p++)
+                {
+                    var k = labels.Index[p];
+                    row[p] = k < 0 ? -1 : map[k];
+                    if (row[p] >= 0)
                     {
-                        Step(ref lossSum, ref lossSteps, ref labelledInBatch);
-                        Report(reporter, epoch, options, segmenter, lossSum / lossSteps);
+                        labelledInBatch++;
                     }
                 }
 
-                // A last partial batch; training the encoder's batch normalisation needs two samples.
-                if (batch.Count >= 2 || (batch.Count == 1 && frozen))
+                batch.Add(patch);
+                patches++;
+                if (batch.IsFull)
                 {
                     Step(ref lossSum, ref lossSteps, ref labelledInBatch);
+                    Report(reporter, epoch, options, segmenter, lossSum / lossSteps);
                 }
-
-                batch.Clear();
-                labelledInBatch = 0;
-                if (lossSteps == 0)
-                {
-                    throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 labelled samples with {sensors} data.");
-                }
-
-                FineTuningCheckpoint.LogEpoch(log, epoch + 1, segmenter.Step, lossSum / lossSteps, patches, clock.Elapsed);
-                checkpoint = FineTuningCheckpoint.Save(folder, segmenter, epoch + 1, lossSum / lossSteps, checkpoint);
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl+C / Stop-Job: keep the work done so far; -Resume starts the interrupted epoch again from there.
-            FineTuningCheckpoint.SaveOnStop(folder, segmenter, epoch, options.Epochs, checkpoint, "Segmentation training", reporter);
-            throw;
-        }
 
-        if (double.IsNaN(lossSum))
-        {
-            throw new DeepSentinelException(ErrorIds.ModelFileCorrupt, ErrorKind.InvalidData, $"{FineTuningCheckpoint.LatestPath(folder)} records no loss: remove {Path.Combine(folder, FineTuningCheckpoint.Folder)} and train again.", folder);
-        }
+            // A last partial batch; training the encoder's batch normalisation needs two samples.
+            if (batch.Count >= 2 || (batch.Count == 1 && frozen))
+            {
+                Step(ref lossSum, ref lossSteps, ref labelledInBatch);
+            }
 
-        return (segmenter.Step, lossSum / lossSteps, train.Count - skipped.Count);
+            batch.Clear();
+            if (lossSteps == 0)
+            {
+                throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 labelled samples with {sensors} data.");
+            }
+
+            return (lossSum / lossSteps, patches);
+        });
+
+        return (segmenter.Step, loss, train.Count - skipped.Count);
 
         void Step(ref double sum, ref int steps, ref long labelled)
         {
