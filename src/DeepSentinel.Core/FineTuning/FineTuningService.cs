@@ -310,36 +310,12 @@ public sealed class FineTuningService(TimeProvider? time = null)
             : new TrainingPatch(patch.SampleId, patch.Height, patch.Width, s2, s1, patch.Location) { Georeference = patch.Georeference, InputBands = patch.InputBands };
     }
 
-    private static List<string> ResolveClasses(CorpusSplit split, FineTuningOptions options)
-    {
-        var present = options.Task == ClassificationTask.SingleLabel
+    private static List<string> ResolveClasses(CorpusSplit split, FineTuningOptions options) => HeadTraining.ResolveClasses(
+        options.Task == ClassificationTask.SingleLabel
             ? split.Train.Select(s => s.DominantClass!).ToHashSet(StringComparer.Ordinal)
-            : split.Train.SelectMany(s => s.ClassShares.Where(kv => kv.Value >= options.ShareThreshold).Select(kv => kv.Key)).ToHashSet(StringComparer.Ordinal);
-        List<string> classes;
-        if (options.Classes is { Count: > 0 } wanted)
-        {
-            var missing = wanted.Where(c => !present.Contains(c)).ToList();
-            if (missing.Count > 0)
-            {
-                throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidArgument,
-                    $"Class(es) {string.Join(", ", missing.Select(c => $"{c} ({LabelledSample.ClassName(c)})"))} have no training samples in the split: a head cannot learn them. Classes in training: {string.Join(", ", present.Order(StringComparer.Ordinal))}.", missing[0]);
-            }
-
-            classes = wanted.Distinct(StringComparer.Ordinal).ToList();
-        }
-        else
-        {
-            classes = present.Order(StringComparer.Ordinal).ToList();
-        }
-
-        if (classes.Count < 2)
-        {
-            throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidData,
-                $"The training split has {classes.Count} class(es) ({string.Join(", ", classes)}): a classifier needs at least 2. Use another split (a different -Seed or -BlockSize), a coarser -ClcLevel, or more samples.");
-        }
-
-        return classes;
-    }
+            : split.Train.SelectMany(s => s.ClassShares.Where(kv => kv.Value >= options.ShareThreshold).Select(kv => kv.Key)).ToHashSet(StringComparer.Ordinal),
+        options.Classes, "samples", "Classes in training",
+        classes => $"The training split has {classes.Count} class(es) ({string.Join(", ", classes)}): a classifier needs at least 2. Use another split (a different -Seed or -BlockSize), a coarser -ClcLevel, or more samples.");
 
     private static int CountTraining(IReadOnlyList<LabelledSample> train, string c, FineTuningOptions options) => options.Task == ClassificationTask.SingleLabel
         ? train.Count(s => s.DominantClass == c)

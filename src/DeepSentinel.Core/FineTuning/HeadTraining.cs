@@ -55,6 +55,38 @@ internal static class HeadTraining
     }
 
     /// <summary>
+    /// The head's classes: -Class in its order (each must be present on the training side, else
+    /// ClassNotInTraining naming it; unit: "samples" or "pixels", presentAs: how the present ones are
+    /// named), or the present ones in code order; fewer than two is ClassNotInTraining with tooFew(classes).
+    /// </summary>
+    public static List<string> ResolveClasses(HashSet<string> present, IReadOnlyList<string>? wanted, string unit, string presentAs, Func<List<string>, string> tooFew)
+    {
+        List<string> classes;
+        if (wanted is { Count: > 0 })
+        {
+            var missing = wanted.Where(c => !present.Contains(c)).ToList();
+            if (missing.Count > 0)
+            {
+                throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidArgument,
+                    $"Class(es) {string.Join(", ", missing.Select(c => $"{c} ({LabelledSample.ClassName(c)})"))} have no training {unit} in the split: a head cannot learn them. {presentAs}: {string.Join(", ", present.Order(StringComparer.Ordinal))}.", missing[0]);
+            }
+
+            classes = wanted.Distinct(StringComparer.Ordinal).ToList();
+        }
+        else
+        {
+            classes = present.Order(StringComparer.Ordinal).ToList();
+        }
+
+        if (classes.Count < 2)
+        {
+            throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidData, tooFew(classes));
+        }
+
+        return classes;
+    }
+
+    /// <summary>
     /// A fresh encoder with the training side's per-band normalisation (from up to 512 of its
     /// patches); fewer than minimumPatches patches with the sensors' data is SensorDataMissing with
     /// tooFew(usable) as the message.

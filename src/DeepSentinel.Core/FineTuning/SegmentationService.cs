@@ -283,34 +283,9 @@ public sealed class SegmentationService(TimeProvider? time = null)
         return (usable, counts);
     }
 
-    private static List<string> ResolveClasses(Dictionary<string, long> counts, SegmentationOptions options)
-    {
-        var present = counts.Where(kv => kv.Value > 0).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
-        List<string> classes;
-        if (options.Classes is { Count: > 0 } wanted)
-        {
-            var missing = wanted.Where(c => !present.Contains(c)).ToList();
-            if (missing.Count > 0)
-            {
-                throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidArgument,
-                    $"Class(es) {string.Join(", ", missing.Select(c => $"{c} ({SegmentationModel.ClassName(c)})"))} have no training pixels in the split: a head cannot learn them. Classes with training pixels: {string.Join(", ", present.Order(StringComparer.Ordinal))}.", missing[0]);
-            }
-
-            classes = wanted.Distinct(StringComparer.Ordinal).ToList();
-        }
-        else
-        {
-            classes = present.Order(StringComparer.Ordinal).ToList();
-        }
-
-        if (classes.Count < 2)
-        {
-            throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidData,
-                $"The training side's labelled pixels hold {classes.Count} class(es) ({string.Join(", ", classes)}): segmentation needs at least 2. Use another split, a finer -ClcLevel, or more samples.");
-        }
-
-        return classes;
-    }
+    private static List<string> ResolveClasses(Dictionary<string, long> counts, SegmentationOptions options) => HeadTraining.ResolveClasses(
+        counts.Where(kv => kv.Value > 0).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal), options.Classes, "pixels", "Classes with training pixels",
+        classes => $"The training side's labelled pixels hold {classes.Count} class(es) ({string.Join(", ", classes)}): segmentation needs at least 2. Use another split, a finer -ClcLevel, or more samples.");
 
     private (long Steps, double Loss, int Used) Train(TorchSegmenter segmenter, bool frozen, List<LabelledSample> train, IReadOnlyList<string> classes, SegmentationOptions options, int level, SensorInput sensors,
         int s2Channels, int s1Channels, int patchSize, string folder, SegmentationCheckpointInfo resume, IOperationReporter reporter, CancellationToken cancellationToken)
