@@ -325,13 +325,7 @@ public sealed class FineTuningService(TimeProvider? time = null)
     internal static double[] ClassWeights(IReadOnlyList<LabelledSample> train, IReadOnlyList<string> classes, FineTuningOptions options)
     {
         var counts = classes.Select(c => (double)CountTraining(train, c, options)).ToArray();
-        var total = options.Task == ClassificationTask.SingleLabel ? counts.Sum() : train.Count;
-        return counts.Select(n => options.Weighting switch
-        {
-            ClassWeighting.None => 1.0,
-            ClassWeighting.SquareRoot => n == 0 ? 0 : Math.Sqrt(total / (classes.Count * n)),
-            _ => n == 0 ? 0 : total / (classes.Count * n),
-        }).ToArray();
+        return HeadTraining.Weights(counts, options.Task == ClassificationTask.SingleLabel ? counts.Sum() : train.Count, options.Weighting);
     }
 
     private static void WritePredictions(string folder, IReadOnlyList<ClassPrediction> predictions)

@@ -55,6 +55,17 @@ internal static class HeadTraining
     }
 
     /// <summary>
+    /// Loss weights from class counts out of total (Balanced: total / (classes x count), as
+    /// scikit-learn's "balanced"; SquareRoot: its square root; None: 1); a class never seen weighs 0.
+    /// </summary>
+    public static double[] Weights(IReadOnlyList<double> counts, double total, ClassWeighting weighting) => counts.Select(n => weighting switch
+    {
+        ClassWeighting.None => 1.0,
+        ClassWeighting.SquareRoot => n == 0 ? 0 : Math.Sqrt(total / (counts.Count * n)),
+        _ => n == 0 ? 0 : total / (counts.Count * n),
+    }).ToArray();
+
+    /// <summary>
     /// The head's classes: -Class in its order (each must be present on the training side, else
     /// ClassNotInTraining naming it; unit: "samples" or "pixels", presentAs: how the present ones are
     /// named), or the present ones in code order; fewer than two is ClassNotInTraining with tooFew(classes).

@@ -208,16 +208,8 @@ public sealed class SegmentationService(TimeProvider? time = null)
     }
 
     /// <summary>Loss weights from the training side's pixel counts (Balanced: n / (classes x count), as scikit-learn's).</summary>
-    internal static double[] ClassWeights(long[] counts, ClassWeighting weighting)
-    {
-        var total = (double)counts.Sum();
-        return counts.Select(n => weighting switch
-        {
-            ClassWeighting.None => 1.0,
-            ClassWeighting.SquareRoot => n == 0 ? 0 : Math.Sqrt(total / (counts.Length * n)),
-            _ => n == 0 ? 0 : total / (counts.Length * (double)n),
-        }).ToArray();
-    }
+    internal static double[] ClassWeights(long[] counts, ClassWeighting weighting) =>
+        HeadTraining.Weights(counts.Select(n => (double)n).ToList(), counts.Sum(), weighting);
 
     /// <summary>The checkpoint a -Resume continues from (null: a fresh run), refusing a folder that holds another run.</summary>
     private static SegmentationCheckpointInfo? ResumePoint(string folder, SegmentationCheckpointInfo run, SegmentationOptions options, IOperationReporter reporter)
