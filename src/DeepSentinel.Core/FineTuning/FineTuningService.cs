@@ -196,13 +196,10 @@ public sealed class FineTuningService(TimeProvider? time = null)
         var skipped = new HashSet<string>(StringComparer.Ordinal);
         var loss = FineTuningCheckpoint.RunEpochs(folder, classifier, resume, options.Epochs, "Fine-tuning", reporter, epoch =>
         {
-            var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
-            var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
-            random.Shuffle(order);
             var lossSum = 0.0;
             var lossSteps = 0;
             var patches = 0;
-            foreach (var sample in order)
+            foreach (var sample in HeadTraining.EpochOrder(train, options.Seed, epoch))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var patch = SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);

@@ -54,6 +54,14 @@ internal static class HeadTraining
         return wanted;
     }
 
+    /// <summary>The training samples in an epoch's order: by id, then shuffled by the seed and the epoch (so a resumed epoch sees the order it would have).</summary>
+    public static LabelledSample[] EpochOrder(IEnumerable<LabelledSample> train, int seed, int epoch)
+    {
+        var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
+        new Random(StableSeed.Mix(seed, epoch + 1)).Shuffle(order);
+        return order;
+    }
+
     /// <summary>
     /// Loss weights from class counts out of total (Balanced: total / (classes x count), as
     /// scikit-learn's "balanced"; SquareRoot: its square root; None: 1); a class never seen weighs 0.

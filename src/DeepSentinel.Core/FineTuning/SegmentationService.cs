@@ -289,14 +289,11 @@ public sealed class SegmentationService(TimeProvider? time = null)
         var skipped = new HashSet<string>(StringComparer.Ordinal);
         var loss = FineTuningCheckpoint.RunEpochs(folder, segmenter, resume, options.Epochs, "Segmentation training", reporter, epoch =>
         {
-            var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
-            var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
-            random.Shuffle(order);
             var lossSum = 0.0;
             var lossSteps = 0;
             var patches = 0;
             var labelledInBatch = 0L;
-            foreach (var sample in order)
+            foreach (var sample in HeadTraining.EpochOrder(train, options.Seed, epoch))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var patch = FineTuningService.SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);

@@ -83,55 +83,12 @@ public sealed class SegmentationRobustTests : IDisposable
     [InlineData(true)]
     public void A_resumed_segmenter_takes_the_same_steps_as_an_uninterrupted_one(bool frozen)
     {
+        var folder = Directory.CreateDirectory(Path.Combine(_folder, $"frozen-{frozen}")).FullName;
         TorchNative.EnsureLoaded();
         TorchNative.SetThreads(2);
-        List<float> continuous;
-        using (var model = TorchModel.Create(UNetConfig()))
-        using (var segmenter = TorchSegmenter.Create(model, HeadConfig(frozen)))
-        {
-            continuous = Train(segmenter, 6);
-        }
-
-        var encoder = Path.Combine(_folder, $"e{frozen}.pt");
-        var head = Path.Combine(_folder, $"h{frozen}.pt");
-        var optimizer = Path.Combine(_folder, $"o{frozen}.optim");
-        using (var model = TorchModel.Create(UNetConfig()))
-        using (var segmenter = TorchSegmenter.Create(model, HeadConfig(frozen)))
-        {
-            var first = Train(segmenter, 3);
-            for (var i = 0; i < 3; i++)
-            {
-                Assert.True(Math.Abs(continuous[i] - first[i]) < 1e-4, $"step {i + 1}: {continuous[i]} against {first[i]}: the runs are not reproducible");
-            }
-
-            segmenter.Save(encoder, head);
-            segmenter.SaveOptimizer(optimizer);
-        }
-
-        Assert.Empty(Directory.GetFiles(_folder, "*.partial"));
-        List<float> Resumed(bool withOptimizer)
-        {
-            using var model = TorchModel.Load(encoder, null, TrainingDevice.Cpu);
-            using var segmenter = TorchSegmenter.Create(model, HeadConfig(frozen));
-            segmenter.LoadHead(head);
-            Assert.Equal(3, segmenter.Step);
-            if (withOptimizer)
-            {
-                segmenter.LoadOptimizer(optimizer);
-            }
-
-            return Train(segmenter, 3, first: 3);
-        }
-
-        var resumed = Resumed(withOptimizer: true);
-        for (var i = 0; i < 3; i++)
-        {
-            Assert.True(Math.Abs(continuous[3 + i] - resumed[i]) < 1e-4, $"step {4 + i}: uninterrupted {continuous[3 + i]}, resumed {resumed[i]}");
-        }
-
-        // The control: fresh AdamW moments give other steps, so the test above sees the optimizer state.
-        var fresh = Resumed(withOptimizer: false);
-        Assert.True(Enumerable.Range(0, 3).Any(i => Math.Abs(continuous[3 + i] - fresh[i]) > 1e-4), "fresh optimizer moments gave the same losses");
+        var saved = HeadResume.AssertResumedStepsMatch(folder, () => TorchModel.Create(UNetConfig()), model => TorchSegmenter.Create(model, HeadConfig(frozen)),
+            (head, steps, first) => Train((TorchSegmenter)head, steps, first));
+        var (encoder, optimizer) = (saved.Encoder, saved.Optimizer);
 
         // A missing optimizer state is a clear error; a frozen segmenter's state (one group) does not fit a trained one's (two).
         using var other = TorchModel.Load(encoder, null, TrainingDevice.Cpu);
