@@ -284,6 +284,12 @@ DST_API int64_t dst_segmenter_step(int64_t segmenter);
 DST_API int32_t dst_segmenter_save(int64_t segmenter, const char* encoder_path, const char* head_path);
 /* Restores a head written by dst_segmenter_save into a segmenter created with the same classes. */
 DST_API int32_t dst_segmenter_load_head(int64_t segmenter, const char* head_path);
+/* Segmentation robustness (issue 14): the segmenter's AdamW state (the decoder-and-head group and,
+   unless the encoder path is frozen, its group; a libtorch archive), written to optimizer_path +
+   ".partial" and renamed into place; loaded into a segmenter created with the same model and config,
+   after dst_segmenter_load_head, to resume training. */
+DST_API int32_t dst_segmenter_save_optimizer(int64_t segmenter, const char* optimizer_path);
+DST_API int32_t dst_segmenter_load_optimizer(int64_t segmenter, const char* optimizer_path);
 
 #ifdef __cplusplus
 }

@@ -68,12 +68,7 @@ Describe 'Start-FineTuning: Ctrl+C, -Resume, killed runs' {
     It 'killed at random moments (SIGKILL) and rerun with the same -Resume command: a complete classifier every time' {
         $work = New-TestFolder 'ds-ft-kill-'
         $command = "$script:splitScript; `$split | Start-FineTuning '{0}' -Model (Import-EmbeddingModel '$($fixture.Model)') -Epochs 3 -BatchSize 4 -IntraOpThreads 2 -Resume -WarningAction SilentlyContinue | Out-Null"
-        function Start-Run([string] $Folder) {
-            $info = [Diagnostics.ProcessStartInfo]::new((Get-PwshPath))
-            foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ProgressPreference = 'SilentlyContinue'; `$ErrorActionPreference = 'Stop'; Import-Module '$(Get-ModulePath)'; $($command -f $Folder)") { $info.ArgumentList.Add($a) }
-            $info.RedirectStandardError = $true
-            [Diagnostics.Process]::Start($info)
-        }
+        function Start-Run([string] $Folder) { Start-ChildPwsh ($command -f $Folder) }
         $clock = [Diagnostics.Stopwatch]::StartNew()
         $p = Start-Run (Join-Path $work 'reference')
         $p.WaitForExit()

@@ -114,6 +114,18 @@ function Start-TestRunspace([string] $Script) {
 
 <#
 .SYNOPSIS
+    Starts a child pwsh that imports the module and runs a command, standard error redirected; the
+    caller waits for it, or kills it ($p.Kill($true): SIGKILL to the whole tree) to test a killed run.
+#>
+function Start-ChildPwsh([string] $Command) {
+    $info = [Diagnostics.ProcessStartInfo]::new((Get-PwshPath))
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ProgressPreference = 'SilentlyContinue'; `$ErrorActionPreference = 'Stop'; Import-Module '$(Get-ModulePath)'; $Command") { $info.ArgumentList.Add($a) }
+    $info.RedirectStandardError = $true
+    [Diagnostics.Process]::Start($info)
+}
+
+<#
+.SYNOPSIS
     A Parquet file as hyparquet (npm, pure JavaScript: an independent reader) reads it, through
     tests/tools/read-parquet.mjs: metadata (key/value), schema, row_groups and rows, as a hashtable.
 #>
@@ -200,4 +212,4 @@ function Invoke-KillAndRerun {
     }
 }
 
-Export-ModuleMember -Function Get-ModulePath, Get-PwshPath, Get-TestFixture, Copy-TestCorpus, New-TestFolder, Invoke-ChildPwsh, Start-TestRunspace, Read-ParquetTable, Get-CorpusFileHash, Invoke-KillAndRerun
+Export-ModuleMember -Function Get-ModulePath, Get-PwshPath, Get-TestFixture, Copy-TestCorpus, New-TestFolder, Invoke-ChildPwsh, Start-TestRunspace, Read-ParquetTable, Get-CorpusFileHash, Invoke-KillAndRerun, Start-ChildPwsh

@@ -7,7 +7,7 @@ namespace DeepSentinel.Cmdlets.Commands;
 
 /// <summary>
 /// <para type="synopsis">Fine-tunes a UNet for semantic segmentation (CLC classes per pixel, or OSM class masks) on a split's training side and evaluates it on its test side in pixels.</para>
-/// <para type="description">Starts from a pretrained UNet EmbeddingModel (-Mode LinearProbe: frozen encoder path, trained decoder and head; -Mode FineTune: everything, the encoder at a lower learning rate) or from scratch (-Mode Scratch); S2, S1 or both. The loss is per-pixel cross-entropy weighted by the training side's pixel frequencies; unlabelled pixels (nodata, CLC no-data codes such as 999, pixels without an OSM class) are ignored. Samples without the label file are skipped with a warning. A ResNet encoder is refused (ModelInputMismatch): it has no full-resolution decoder. Writes a segmentation model folder (checkpoints, card, loss per epoch, evaluation JSON/CSV/PNG) and a SegmentationModel.</para>
+/// <para type="description">Starts from a pretrained UNet EmbeddingModel (-Mode LinearProbe: frozen encoder path, trained decoder and head; -Mode FineTune: everything, the encoder at a lower learning rate) or from scratch (-Mode Scratch); S2, S1 or both. The loss is per-pixel cross-entropy weighted by the training side's pixel frequencies; unlabelled pixels (nodata, CLC no-data codes such as 999, pixels without an OSM class) are ignored. Samples without the label file are skipped with a warning. A ResNet encoder is refused (ModelInputMismatch): it has no full-resolution decoder. Writes a segmentation model folder (checkpoints, card, loss per epoch, evaluation JSON/CSV/PNG) and a SegmentationModel. A checkpoint is saved after each epoch and on Ctrl+C; -Resume continues from it. The card is written last, so a run stopped or killed part-way never leaves a folder that passes for a finished model.</para>
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "SegmentationTraining", SupportsShouldProcess = true)]
 [OutputType(typeof(SegmentationModel))]
@@ -18,7 +18,7 @@ public sealed class StartSegmentationTrainingCommand : AsyncPSCmdlet
     public CorpusSplit? Split { get; set; }
 
     /// <summary>The model folder.</summary>
-    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The segmentation model folder to write (created if missing; refused if it already holds a model).")]
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The segmentation model folder to write (created if missing; refused if it already holds a model, or an unfinished training without -Resume).")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
 
@@ -94,6 +94,10 @@ public sealed class StartSegmentationTrainingCommand : AsyncPSCmdlet
     [Parameter(HelpMessage = "Cpu (default) or Cuda (needs the engine built against a CUDA libtorch).")]
     public TrainingDevice Device { get; set; } = TrainingDevice.Cpu;
 
+    /// <summary>Resume.</summary>
+    [Parameter(HelpMessage = "Continue the unfinished segmentation training in -Path (stopped with Ctrl+C or Stop-Job, or killed) from its last checkpoint: weights, optimizer state and the epochs done; -Epochs counts all runs. Give the same split and options. Without a checkpoint it starts from the beginning, with a warning.")]
+    public SwitchParameter Resume { get; set; }
+
     private SegmentationOptions? _options;
 
     /// <inheritdoc />
@@ -115,13 +119,14 @@ public sealed class StartSegmentationTrainingCommand : AsyncPSCmdlet
         Seed = Seed,
         Threads = IntraOpThreads,
         Device = Device,
+        Resume = Resume.IsPresent,
     };
 
     /// <inheritdoc />
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var what = Model is null ? "from scratch" : $"from {Model.Name} ({Mode ?? FineTuningMode.FineTune})";
-        if (!await ShouldProcessAsync(_options!.OutputFolder, $"Train a {_options.Labels} segmentation UNet {what} on {Split!.TrainCount} samples").ConfigureAwait(false))
+        if (!await ShouldProcessAsync(_options!.OutputFolder, $"{(_options.Resume ? "Resume training" : "Train")} a {_options.Labels} segmentation UNet {what} on {Split!.TrainCount} samples").ConfigureAwait(false))
         {
             return;
         }

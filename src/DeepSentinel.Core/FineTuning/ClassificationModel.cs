@@ -1,5 +1,3 @@
-using System.Text.Json;
-using DeepSentinel.Core.Errors;
 using DeepSentinel.Core.Evaluation;
 using DeepSentinel.Core.Training;
 
@@ -154,10 +152,10 @@ public sealed class ClassificationModel
     public ClassifierCard Card { get; }
 
     /// <summary>The encoder checkpoint.</summary>
-    public string EncoderCheckpointPath => System.IO.Path.GetFullPath(System.IO.Path.Combine(Path, Card.EncoderCheckpoint));
+    public string EncoderCheckpointPath => Resolve(Path, Card.EncoderCheckpoint);
 
     /// <summary>The head checkpoint.</summary>
-    public string HeadCheckpointPath => System.IO.Path.GetFullPath(System.IO.Path.Combine(Path, Card.HeadCheckpoint));
+    public string HeadCheckpointPath => Resolve(Path, Card.HeadCheckpoint);
 
     internal static ClassificationModel Create(string path, ClassifierCard card, ClassificationEvaluation? evaluation) => new(path, card, evaluation);
 
@@ -166,39 +164,13 @@ public sealed class ClassificationModel
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = System.IO.Path.GetFullPath(path);
-        var cardPath = System.IO.Path.Combine(full, ClassifierCard.FileName);
-        if (!File.Exists(cardPath))
-        {
-            throw new DeepSentinelException(ErrorIds.ModelNotFound, ErrorKind.ObjectNotFound,
-                Directory.Exists(full) ? $"{full} has no {ClassifierCard.FileName}: it is not a fine-tuned classifier folder (Start-FineTuning writes them)." : $"The classifier folder {full} does not exist.", full);
-        }
-
-        ClassifierCard? card;
-        try
-        {
-            card = JsonSerializer.Deserialize<ClassifierCard>(File.ReadAllText(cardPath), ModelCard.Json);
-        }
-        catch (JsonException ex)
-        {
-            throw new DeepSentinelException(ErrorIds.ModelFileCorrupt, ErrorKind.InvalidData, $"{cardPath} is damaged: {ex.Message}", cardPath, ex);
-        }
-
-        if (card is null || card.Format != ClassifierCard.FormatTag || card.Classes.Count < 2 || card.Bands.Count == 0)
-        {
-            throw new DeepSentinelException(ErrorIds.ModelFileCorrupt, ErrorKind.InvalidData, $"{cardPath} is not a DeepSentinel classifier card.", cardPath);
-        }
-
-        var model = new ClassificationModel(full, card, null);
-        foreach (var file in new[] { model.EncoderCheckpointPath, model.HeadCheckpointPath })
-        {
-            if (!File.Exists(file))
-            {
-                throw new DeepSentinelException(ErrorIds.ModelNotFound, ErrorKind.ObjectNotFound, $"The checkpoint {file} named by {cardPath} is missing.", file);
-            }
-        }
-
-        return model;
+        var card = HeadTraining.ReadCard<ClassifierCard>(full, ClassifierCard.FileName, exists => exists ? $"{full} has no {ClassifierCard.FileName}: it is not a fine-tuned classifier folder (Start-FineTuning writes them)." : $"The classifier folder {full} does not exist.",
+            c => c.Format == ClassifierCard.FormatTag && c.Classes.Count >= 2 && c.Bands.Count > 0, "a DeepSentinel classifier card",
+            c => [Resolve(full, c.EncoderCheckpoint), Resolve(full, c.HeadCheckpoint)]);
+        return new ClassificationModel(full, card, null);
     }
+
+    private static string Resolve(string folder, string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, relative));
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({Task} {Mode} {Encoder}, {Card.Classes.Count} classes)";

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using DeepSentinel.Core.Diagnostics;
 using DeepSentinel.Core.Errors;
 using DeepSentinel.Core.Evaluation;
@@ -28,16 +26,7 @@ public sealed class FineTuningService(TimeProvider? time = null)
         ArgumentNullException.ThrowIfNull(options);
         reporter ??= NullReporter.Instance;
         Validate(options);
-        var mode = options.Mode ?? (pretrained is null ? FineTuningMode.Scratch : FineTuningMode.FineTune);
-        if (mode != FineTuningMode.Scratch && pretrained is null)
-        {
-            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, $"-Mode {mode} starts from a pretrained encoder: give one with -Model (Import-EmbeddingModel), or use -Mode Scratch.");
-        }
-
-        if (mode == FineTuningMode.Scratch && pretrained is not null)
-        {
-            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, "-Mode Scratch trains fresh weights: leave -Model out (the architecture is -Encoder).");
-        }
+        var mode = HeadTraining.ResolveMode(options.Mode, pretrained, "encoder", " (the architecture is -Encoder)");
 
         if (pretrained is { Encoder: EncoderKind.UNet })
         {
@@ -60,7 +49,7 @@ public sealed class FineTuningService(TimeProvider? time = null)
             throw new DeepSentinelException(ErrorIds.ModelFolderNotEmpty, ErrorKind.InvalidArgument, $"{folder} already holds a classifier: choose another folder, or remove it first.", folder);
         }
 
-        var sensors = ResolveSensors(pretrained, options);
+        var sensors = HeadTraining.ResolveSensors(pretrained, options.Sensors);
         var classes = ResolveClasses(split, options);
         var (inputBands, inputLevel) = ModelBands.ResolveForTraining(split, sensors, pretrained);
         var weights = ClassWeights(split.Train, classes, options);
@@ -72,7 +61,8 @@ public sealed class FineTuningService(TimeProvider? time = null)
             ? TorchModel.Load(FineTuningCheckpoint.Resolve(folder, resume.Encoder), null, options.Device)
             : pretrained is not null
             ? pretrained.Open(options.Device)
-            : await CreateScratchAsync(split, sensors, options, reporter, cancellationToken).ConfigureAwait(false);
+            : await HeadTraining.CreateScratchAsync(split.Train, sensors, new ScratchEncoder(options.Encoder, options.EmbeddingDimension, 32, options.Device, options.Seed, options.LearningRate, options.WeightDecay),
+                2, usable => $"A {sensors} classifier needs at least 2 training patches with {sensors} data; {usable} have it.", reporter, ProgressActivity, "Fine-tuning", cancellationToken).ConfigureAwait(false);
         var config = NativeClassifierConfig.Create();
         config.Classes = classes.Count;
         config.MultiLabel = options.Task == ClassificationTask.MultiLabel ? 1 : 0;
@@ -87,17 +77,7 @@ public sealed class FineTuningService(TimeProvider? time = null)
         var identity = new FineTuningCheckpointInfo(0, 0, string.Empty, string.Empty, string.Empty, mode, options.Task, sensors, classes, null);
         if (resume is not null)
         {
-            classifier.LoadHead(FineTuningCheckpoint.Resolve(folder, resume.Head));
-            var optimizer = FineTuningCheckpoint.Resolve(folder, resume.Optimizer);
-            if (File.Exists(optimizer))
-            {
-                classifier.LoadOptimizer(optimizer);
-            }
-            else
-            {
-                reporter.Warning($"The optimizer state {optimizer} is missing: resuming with fresh optimizer moments.");
-            }
-
+            FineTuningCheckpoint.Restore(folder, classifier, resume, reporter);
             identity = resume;
             reporter.Verbose(string.Create(CultureInfo.InvariantCulture, $"Resuming {folder} at step {classifier.Step}, after {resume.Epoch} of {options.Epochs} epochs."));
         }
@@ -121,7 +101,7 @@ public sealed class FineTuningService(TimeProvider? time = null)
             ShareThreshold = options.ShareThreshold,
             Encoder = pretrained?.Encoder ?? options.Encoder,
             Sensors = sensors,
-            Bands = BandsOf(encoder, pretrained),
+            Bands = HeadTraining.BandsOf(encoder, pretrained),
             PatchSize = patchSize,
             SourceModel = pretrained?.Path,
             Split = string.Create(CultureInfo.InvariantCulture, $"{split.Source}: {split.TrainCount} train, {split.TestCount} test"),
@@ -162,7 +142,7 @@ public sealed class FineTuningService(TimeProvider? time = null)
 
         // The card last: a folder without it (a run killed before this line) is never taken for a
         // finished classifier, and -Resume redoes what is missing.
-        WriteCard(folder, card);
+        HeadTraining.WriteCard(folder, ClassifierCard.FileName, card);
         FineTuningCheckpoint.Remove(folder);
 
         reporter.Progress(new ProgressUpdate(ProgressActivity, "Fine-tuning", "Done", Completed: true));
@@ -213,129 +193,61 @@ public sealed class FineTuningService(TimeProvider? time = null)
 
         var batch = new PatchBatch(options.BatchSize, s2Channels, s1Channels, patchSize, patchSize);
         var targets = new float[options.BatchSize * (multi ? classes.Count : 1)];
-        var logPath = Path.Combine(folder, "fine-tuning.csv");
-        var continued = resume.Epoch > 0 && File.Exists(logPath);
-        if (continued)
-        {
-            TrimLog(logPath, resume.Epoch);
-        }
-
-        using var log = new StreamWriter(logPath, append: continued, new UTF8Encoding(false));
-        if (!continued)
-        {
-            log.WriteLine("epoch,steps,mean_loss,patches,elapsed_seconds");
-        }
-
-        var clock = Stopwatch.StartNew();
-        var lossSum = resume.Loss ?? double.NaN;
-        var lossSteps = 1;
         var skipped = new HashSet<string>(StringComparer.Ordinal);
-        var checkpoint = resume;
-        var epoch = resume.Epoch;
-        try
+        var loss = FineTuningCheckpoint.RunEpochs(folder, classifier, resume, options.Epochs, "Fine-tuning", reporter, epoch =>
         {
-            for (; epoch < options.Epochs; epoch++)
+            var lossSum = 0.0;
+            var lossSteps = 0;
+            var patches = 0;
+            foreach (var sample in HeadTraining.EpochOrder(train, options.Seed, epoch))
             {
-                var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
-                var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
-                random.Shuffle(order);
-                lossSum = 0;
-                lossSteps = 0;
-                var patches = 0;
-                foreach (var sample in order)
+                cancellationToken.ThrowIfCancellationRequested();
+                var patch = SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
+                if (patch is null || !batch.CanUse(patch))
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var patch = SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
-                    if (patch is null || !batch.CanUse(patch))
+                    if (skipped.Add(sample.Id))
                     {
-                        if (skipped.Add(sample.Id))
-                        {
-                            reporter.Warning($"Sample {sample.Id} has no {sensors} data: it is not trained on.");
-                        }
-
-                        continue;
+                        reporter.Warning($"Sample {sample.Id} has no {sensors} data: it is not trained on.");
                     }
 
-                    FillTargets(targets, batch.Count, sample, classes, index, options);
-                    batch.Add(patch);
-                    patches++;
-                    if (batch.IsFull)
-                    {
-                        lossSum += classifier.TrainStep(batch, targets);
-                        lossSteps++;
-                        batch.Clear();
-                        Report(reporter, epoch, options, classifier, lossSum / lossSteps);
-                    }
+                    continue;
                 }
 
-                // A last partial batch; fine-tuning's batch normalisation needs two samples.
-                if (batch.Count >= 2 || (batch.Count == 1 && frozen))
+                FillTargets(targets, batch.Count, sample, classes, index, options);
+                batch.Add(patch);
+                patches++;
+                if (batch.IsFull)
                 {
                     lossSum += classifier.TrainStep(batch, targets);
                     lossSteps++;
+                    batch.Clear();
+                    Report(reporter, epoch, options, classifier, lossSum / lossSteps);
                 }
-
-                batch.Clear();
-                if (lossSteps == 0)
-                {
-                    throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 samples with {sensors} data.");
-                }
-
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{epoch + 1},{classifier.Step},{lossSum / lossSteps:R},{patches},{clock.Elapsed.TotalSeconds:0.###}"));
-                log.Flush();
-                checkpoint = FineTuningCheckpoint.Save(folder, classifier, epoch + 1, lossSum / lossSteps, checkpoint);
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl+C: keep the work done so far; -Resume starts the interrupted epoch again from there.
-            if (classifier.Step > checkpoint.Step)
+
+            // A last partial batch; fine-tuning's batch normalisation needs two samples.
+            if (batch.Count >= 2 || (batch.Count == 1 && frozen))
             {
-                checkpoint = FineTuningCheckpoint.Save(folder, classifier, epoch, null, checkpoint);
+                lossSum += classifier.TrainStep(batch, targets);
+                lossSteps++;
             }
 
-            if (classifier.Step > 0)
+            batch.Clear();
+            if (lossSteps == 0)
             {
-                reporter.Warning(string.Create(CultureInfo.InvariantCulture,
-                    $"Fine-tuning stopped at step {classifier.Step}, after {checkpoint.Epoch} of {options.Epochs} epochs; the checkpoint is saved in {folder}. Continue with -Resume."));
+                throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 samples with {sensors} data.");
             }
 
-            throw;
-        }
+            return (lossSum / lossSteps, patches);
+        });
 
-        if (double.IsNaN(lossSum))
-        {
-            throw new DeepSentinelException(ErrorIds.ModelFileCorrupt, ErrorKind.InvalidData, $"{FineTuningCheckpoint.LatestPath(folder)} records no loss: remove {Path.Combine(folder, FineTuningCheckpoint.Folder)} and fine-tune again.", folder);
-        }
-
-        return (classifier.Step, lossSum / lossSteps, train.Count - skipped.Count);
+        return (classifier.Step, loss, train.Count - skipped.Count);
     }
 
     /// <summary>The checkpoint a -Resume continues from (null: a fresh run), refusing a folder that holds another run.</summary>
-    // A run killed after logging an epoch but before its checkpoint trains that epoch again on
-    // -Resume: keep only the epochs the checkpoint holds (and drop a line cut short by the kill),
-    // so each epoch is logged once. Rewritten under a temporary name, then renamed into place.
-    internal static void TrimLog(string logPath, int epochsDone)
-    {
-        var lines = File.ReadAllLines(logPath);
-        var kept = lines.Take(1).Concat(lines.Skip(1).Where(line =>
-        {
-            var fields = line.Split(',');
-            return fields.Length == 5 && int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var epoch) && epoch <= epochsDone;
-        })).ToList();
-        if (kept.Count == lines.Length)
-        {
-            return;
-        }
-
-        var partial = logPath + ".partial";
-        File.WriteAllLines(partial, kept, new UTF8Encoding(false));
-        File.Move(partial, logPath, overwrite: true);
-    }
-
     private static FineTuningCheckpointInfo? ResumePoint(string folder, FineTuningMode mode, SensorInput sensors, IReadOnlyList<string> classes, FineTuningOptions options, IOperationReporter reporter)
     {
-        var latest = FineTuningCheckpoint.Read(folder);
+        var latest = FineTuningCheckpoint.Read<FineTuningCheckpointInfo>(folder, FineTuningCheckpoint.ClassifierKind, options.Resume);
         if (latest is null)
         {
             if (options.Resume)
@@ -395,48 +307,12 @@ public sealed class FineTuningService(TimeProvider? time = null)
             : new TrainingPatch(patch.SampleId, patch.Height, patch.Width, s2, s1, patch.Location) { Georeference = patch.Georeference, InputBands = patch.InputBands };
     }
 
-    private static SensorInput ResolveSensors(EmbeddingModel? pretrained, FineTuningOptions options)
-    {
-        var wanted = options.Sensors ?? pretrained?.Sensors ?? SensorInput.Fused;
-        if (pretrained is not null && pretrained.Sensors != SensorInput.Fused && wanted != pretrained.Sensors)
-        {
-            throw new DeepSentinelException(ErrorIds.ModelInputMismatch, ErrorKind.InvalidArgument,
-                $"{pretrained.Path} takes {pretrained.Sensors} input only ({string.Join(", ", pretrained.Bands)}); -Sensor {wanted} does not match its model card. Use -Sensor {pretrained.Sensors}, or a fused model.", pretrained.Path);
-        }
-
-        return wanted;
-    }
-
-    private static List<string> ResolveClasses(CorpusSplit split, FineTuningOptions options)
-    {
-        var present = options.Task == ClassificationTask.SingleLabel
+    private static List<string> ResolveClasses(CorpusSplit split, FineTuningOptions options) => HeadTraining.ResolveClasses(
+        options.Task == ClassificationTask.SingleLabel
             ? split.Train.Select(s => s.DominantClass!).ToHashSet(StringComparer.Ordinal)
-            : split.Train.SelectMany(s => s.ClassShares.Where(kv => kv.Value >= options.ShareThreshold).Select(kv => kv.Key)).ToHashSet(StringComparer.Ordinal);
-        List<string> classes;
-        if (options.Classes is { Count: > 0 } wanted)
-        {
-            var missing = wanted.Where(c => !present.Contains(c)).ToList();
-            if (missing.Count > 0)
-            {
-                throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidArgument,
-                    $"Class(es) {string.Join(", ", missing.Select(c => $"{c} ({LabelledSample.ClassName(c)})"))} have no training samples in the split: a head cannot learn them. Classes in training: {string.Join(", ", present.Order(StringComparer.Ordinal))}.", missing[0]);
-            }
-
-            classes = wanted.Distinct(StringComparer.Ordinal).ToList();
-        }
-        else
-        {
-            classes = present.Order(StringComparer.Ordinal).ToList();
-        }
-
-        if (classes.Count < 2)
-        {
-            throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidData,
-                $"The training split has {classes.Count} class(es) ({string.Join(", ", classes)}): a classifier needs at least 2. Use another split (a different -Seed or -BlockSize), a coarser -ClcLevel, or more samples.");
-        }
-
-        return classes;
-    }
+            : split.Train.SelectMany(s => s.ClassShares.Where(kv => kv.Value >= options.ShareThreshold).Select(kv => kv.Key)).ToHashSet(StringComparer.Ordinal),
+        options.Classes, "samples", "Classes in training",
+        classes => $"The training split has {classes.Count} class(es) ({string.Join(", ", classes)}): a classifier needs at least 2. Use another split (a different -Seed or -BlockSize), a coarser -ClcLevel, or more samples.");
 
     private static int CountTraining(IReadOnlyList<LabelledSample> train, string c, FineTuningOptions options) => options.Task == ClassificationTask.SingleLabel
         ? train.Count(s => s.DominantClass == c)
@@ -446,76 +322,7 @@ public sealed class FineTuningService(TimeProvider? time = null)
     internal static double[] ClassWeights(IReadOnlyList<LabelledSample> train, IReadOnlyList<string> classes, FineTuningOptions options)
     {
         var counts = classes.Select(c => (double)CountTraining(train, c, options)).ToArray();
-        var total = options.Task == ClassificationTask.SingleLabel ? counts.Sum() : train.Count;
-        return counts.Select(n => options.Weighting switch
-        {
-            ClassWeighting.None => 1.0,
-            ClassWeighting.SquareRoot => n == 0 ? 0 : Math.Sqrt(total / (classes.Count * n)),
-            _ => n == 0 ? 0 : total / (classes.Count * n),
-        }).ToArray();
-    }
-
-    private static async Task<TorchModel> CreateScratchAsync(CorpusSplit split, SensorInput sensors, FineTuningOptions options, IOperationReporter reporter, CancellationToken cancellationToken)
-    {
-        reporter.Progress(new ProgressUpdate(ProgressActivity, "Fine-tuning", "Computing per-band normalisation statistics of the training split"));
-        var (stats, _, usable) = await BandNormalization.ComputeAsync(new SplitPatchSource(split.Train, sensors), sensors, 512, cancellationToken).ConfigureAwait(false);
-        if (usable < 2)
-        {
-            throw new DeepSentinelException(ErrorIds.SensorDataMissing, ErrorKind.InvalidData, $"A {sensors} classifier needs at least 2 training patches with {sensors} data; {usable} have it.");
-        }
-
-        var (s2, s1) = PretrainingOptions.ChannelsOf(sensors);
-        var config = NativeModelConfig.Create();
-        config.Encoder = (int)options.Encoder;
-        config.Method = (int)PretrainingMethod.SimClr;
-        config.S2Channels = s2;
-        config.S1Channels = s1;
-        config.EmbeddingDim = options.EmbeddingDimension;
-        config.ProjectionDim = 16;
-        config.UNetWidth = 32;
-        config.Device = (int)options.Device;
-        config.Seed = options.Seed;
-        config.LearningRate = options.LearningRate;
-        config.WeightDecay = options.WeightDecay;
-        config.Temperature = 0.2;
-        config.TripletMargin = 1;
-        var model = TorchModel.Create(config);
-        try
-        {
-            model.SetNormalization(stats);
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-    }
-
-    private static IReadOnlyList<BandCard> BandsOf(TorchModel encoder, EmbeddingModel? pretrained)
-    {
-        if (pretrained is not null)
-        {
-            return pretrained.Card.Bands;
-        }
-
-        var (mean, std) = encoder.GetNormalization();
-        var names = TrainingPatch.S2BandNames.Take(encoder.Config.S2Channels).Concat(TrainingPatch.S1BandNames.Take(encoder.Config.S1Channels)).ToList();
-        return names.Select((b, i) => new BandCard(b, i < encoder.Config.S2Channels ? "S2" : "S1", mean[i], std[i])).ToList();
-    }
-
-    private static void WriteCard(string folder, ClassifierCard card)
-    {
-        var path = Path.Combine(folder, ClassifierCard.FileName);
-        try
-        {
-            File.WriteAllText(path + ".partial", JsonSerializer.Serialize(card, ModelCard.Json));
-            File.Move(path + ".partial", path, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new DeepSentinelException(ErrorIds.ModelWriteFailed, ErrorKind.WriteError, $"Cannot write {path}: {ex.Message}", path, ex);
-        }
+        return HeadTraining.Weights(counts, options.Task == ClassificationTask.SingleLabel ? counts.Sum() : train.Count, options.Weighting);
     }
 
     private static void WritePredictions(string folder, IReadOnlyList<ClassPrediction> predictions)
@@ -544,21 +351,5 @@ public sealed class FineTuningService(TimeProvider? time = null)
         Require(o.BatchSize is >= 1 and <= 4096, $"BatchSize must be 1-4096, got {o.BatchSize}.");
         Require(o.ShareThreshold is > 0 and <= 1, $"ShareThreshold must be in (0, 1], got {o.ShareThreshold}.");
         Require(o.Threads is null or >= 1, $"Threads must be at least 1, got {o.Threads}.");
-    }
-
-    private sealed class SplitPatchSource(IReadOnlyList<LabelledSample> samples, SensorInput sensors) : IPatchSource
-    {
-        public string Description => "the training split";
-
-        public async IAsyncEnumerable<TrainingPatch> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            foreach (var sample in samples)
-            {
-                if (SelectSensors(await sample.Patch.LoadTrainingPatchAsync(cancellationToken).ConfigureAwait(false), sensors) is { } patch)
-                {
-                    yield return patch;
-                }
-            }
-        }
     }
 }

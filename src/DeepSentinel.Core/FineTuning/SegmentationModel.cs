@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
-using DeepSentinel.Core.Errors;
 using DeepSentinel.Core.Evaluation;
 using DeepSentinel.Core.Training;
 
@@ -141,10 +139,10 @@ public sealed class SegmentationModel
     public SegmenterCard Card { get; }
 
     /// <summary>The UNet checkpoint.</summary>
-    public string EncoderCheckpointPath => System.IO.Path.GetFullPath(System.IO.Path.Combine(Path, Card.EncoderCheckpoint));
+    public string EncoderCheckpointPath => Resolve(Path, Card.EncoderCheckpoint);
 
     /// <summary>The head checkpoint.</summary>
-    public string HeadCheckpointPath => System.IO.Path.GetFullPath(System.IO.Path.Combine(Path, Card.HeadCheckpoint));
+    public string HeadCheckpointPath => Resolve(Path, Card.HeadCheckpoint);
 
     internal static SegmentationModel Create(string path, SegmenterCard card, SegmentationEvaluation? evaluation) => new(path, card, evaluation);
 
@@ -156,39 +154,13 @@ public sealed class SegmentationModel
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = System.IO.Path.GetFullPath(path);
-        var cardPath = System.IO.Path.Combine(full, SegmenterCard.FileName);
-        if (!File.Exists(cardPath))
-        {
-            throw new DeepSentinelException(ErrorIds.ModelNotFound, ErrorKind.ObjectNotFound,
-                Directory.Exists(full) ? $"{full} has no {SegmenterCard.FileName}: it is not a segmentation model folder (Start-SegmentationTraining writes them)." : $"The segmentation model folder {full} does not exist.", full);
-        }
-
-        SegmenterCard? card;
-        try
-        {
-            card = JsonSerializer.Deserialize<SegmenterCard>(File.ReadAllText(cardPath), ModelCard.Json);
-        }
-        catch (JsonException ex)
-        {
-            throw new DeepSentinelException(ErrorIds.ModelFileCorrupt, ErrorKind.InvalidData, $"{cardPath} is damaged: {ex.Message}", cardPath, ex);
-        }
-
-        if (card is null || card.Format != SegmenterCard.FormatTag || card.Classes.Count < 2 || card.Bands.Count == 0 || card.PatchSize < 32)
-        {
-            throw new DeepSentinelException(ErrorIds.ModelFileCorrupt, ErrorKind.InvalidData, $"{cardPath} is not a DeepSentinel segmenter card.", cardPath);
-        }
-
-        var model = new SegmentationModel(full, card, null);
-        foreach (var file in new[] { model.EncoderCheckpointPath, model.HeadCheckpointPath })
-        {
-            if (!File.Exists(file))
-            {
-                throw new DeepSentinelException(ErrorIds.ModelNotFound, ErrorKind.ObjectNotFound, $"The checkpoint {file} named by {cardPath} is missing.", file);
-            }
-        }
-
-        return model;
+        var card = HeadTraining.ReadCard<SegmenterCard>(full, SegmenterCard.FileName, exists => exists ? $"{full} has no {SegmenterCard.FileName}: it is not a segmentation model folder (Start-SegmentationTraining writes them)." : $"The segmentation model folder {full} does not exist.",
+            c => c.Format == SegmenterCard.FormatTag && c.Classes.Count >= 2 && c.Bands.Count > 0 && c.PatchSize >= 32, "a DeepSentinel segmenter card",
+            c => [Resolve(full, c.EncoderCheckpoint), Resolve(full, c.HeadCheckpoint)]);
+        return new SegmentationModel(full, card, null);
     }
+
+    private static string Resolve(string folder, string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, relative));
 
     /// <inheritdoc />
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Name} ({Labels} segmentation, {Mode} UNet, {Card.Classes.Count} classes)");

@@ -65,4 +65,7 @@ public sealed record SegmentationOptions
 
     /// <summary>CPU or CUDA.</summary>
     public TrainingDevice Device { get; init; } = TrainingDevice.Cpu;
+
+    /// <summary>Continue the unfinished training saved in the folder (after Ctrl+C or a killed run); -Epochs counts all runs.</summary>
+    public bool Resume { get; init; }
 }

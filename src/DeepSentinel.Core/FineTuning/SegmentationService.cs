@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using DeepSentinel.Core.Diagnostics;
 using DeepSentinel.Core.Errors;
 using DeepSentinel.Core.Evaluation;
@@ -30,16 +27,7 @@ public sealed class SegmentationService(TimeProvider? time = null)
         ArgumentNullException.ThrowIfNull(options);
         reporter ??= NullReporter.Instance;
         Validate(options);
-        var mode = options.Mode ?? (pretrained is null ? FineTuningMode.Scratch : FineTuningMode.FineTune);
-        if (mode != FineTuningMode.Scratch && pretrained is null)
-        {
-            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, $"-Mode {mode} starts from a pretrained UNet: give one with -Model (Import-EmbeddingModel), or use -Mode Scratch.");
-        }
-
-        if (mode == FineTuningMode.Scratch && pretrained is not null)
-        {
-            throw DeepSentinelException.InvalidArgument(ErrorIds.InvalidParameterValue, "-Mode Scratch trains fresh weights: leave -Model out.");
-        }
+        var mode = HeadTraining.ResolveMode(options.Mode, pretrained, "UNet", string.Empty);
 
         var encoder = pretrained?.Encoder ?? options.Encoder;
         if (encoder != EncoderKind.UNet)
@@ -50,13 +38,23 @@ public sealed class SegmentationService(TimeProvider? time = null)
         }
 
         var folder = Path.GetFullPath(options.OutputFolder);
-        if (File.Exists(Path.Combine(folder, SegmenterCard.FileName)) || File.Exists(Path.Combine(folder, ClassifierCard.FileName)))
+        var finished = File.Exists(Path.Combine(folder, SegmenterCard.FileName));
+        if (options.Resume && finished)
+        {
+            // As Start-FineTuning -Resume on a finished classifier: a warning, so that a rerun after
+            // a kill that came once the card was written still succeeds.
+            reporter.Warning($"{folder} already holds a finished segmentation model: nothing was trained. Choose another folder to train again.");
+            FineTuningCheckpoint.Remove(folder);
+            return SegmentationModel.Import(folder);
+        }
+
+        if (finished || File.Exists(Path.Combine(folder, ClassifierCard.FileName)))
         {
             throw new DeepSentinelException(ErrorIds.ModelFolderNotEmpty, ErrorKind.InvalidArgument, $"{folder} already holds a model: choose another folder, or remove it first.", folder);
         }
 
         var level = options.ClcLevel ?? split.ClcLevel;
-        var sensors = ResolveSensors(pretrained, options);
+        var sensors = HeadTraining.ResolveSensors(pretrained, options.Sensors);
         var (train, counts) = await ScanAsync(split.Train, options.Labels, level, reporter, cancellationToken).ConfigureAwait(false);
         if (train.Count == 0)
         {
@@ -66,6 +64,8 @@ public sealed class SegmentationService(TimeProvider? time = null)
 
         var classes = ResolveClasses(counts, options);
         var weights = ClassWeights(classes.Select(c => counts[c]).ToArray(), options.Weighting);
+        var identity = new SegmentationCheckpointInfo(0, 0, string.Empty, string.Empty, string.Empty, mode, options.Labels, level, sensors, classes, null);
+        var resume = ResumePoint(folder, identity, options, reporter);
         TorchNative.EnsureLoaded();
         TorchNative.SetThreads(options.Threads ?? Environment.ProcessorCount);
 
@@ -76,9 +76,12 @@ public sealed class SegmentationService(TimeProvider? time = null)
             throw DeepSentinelException.InvalidArgument(ErrorIds.TrainingInputInvalid, $"Segmentation takes square patches with sides a multiple of 32 px (the UNet pools three times); sample {first.SampleId} is {first.Height} x {first.Width} px.", first.SampleId);
         }
 
-        using var unet = pretrained is not null
+        using var unet = resume is not null
+            ? TorchModel.Load(FineTuningCheckpoint.Resolve(folder, resume.Encoder), null, options.Device)
+            : pretrained is not null
             ? pretrained.Open(options.Device)
-            : await CreateScratchAsync(train, sensors, options, reporter, cancellationToken).ConfigureAwait(false);
+            : await HeadTraining.CreateScratchAsync(train, sensors, new ScratchEncoder(EncoderKind.UNet, 16, options.UNetWidth, options.Device, options.Seed, options.LearningRate, options.WeightDecay),
+                1, _ => $"A {sensors} segmentation model needs training patches with {sensors} data; none has it.", reporter, ProgressActivity, "Segmentation", cancellationToken).ConfigureAwait(false);
         var config = NativeSegmenterConfig.Create();
         config.Classes = classes.Count;
         config.FreezeEncoder = mode == FineTuningMode.LinearProbe ? 1 : 0;
@@ -88,14 +91,21 @@ public sealed class SegmentationService(TimeProvider? time = null)
         config.WeightDecay = options.WeightDecay;
         using var segmenter = TorchSegmenter.Create(unet, config);
         segmenter.SetClassWeights(weights.Select(w => (float)w).ToArray());
+        if (resume is not null)
+        {
+            FineTuningCheckpoint.Restore(folder, segmenter, resume, reporter);
+            identity = resume;
+            reporter.Verbose(string.Create(CultureInfo.InvariantCulture, $"Resuming {folder} at step {segmenter.Step}, after {resume.Epoch} of {options.Epochs} epochs."));
+        }
 
         var existed = Directory.Exists(folder);
         try
         {
-            Directory.CreateDirectory(Path.Combine(folder, "checkpoints"));
+            Directory.CreateDirectory(Path.Combine(folder, FineTuningCheckpoint.Folder));
+            FineTuningCheckpoint.RemovePartial(folder);
             reporter.Verbose(string.Create(CultureInfo.InvariantCulture, $"{mode} UNet segmentation of {classes.Count} {options.Labels} classes on {train.Count} training patches ({sensors} input), in {folder}."));
             var (steps, finalLoss, used) = await Task.Factory.StartNew(
-                () => Train(segmenter, mode == FineTuningMode.LinearProbe, train, classes, options, level, sensors, unet.Config.S2Channels, unet.Config.S1Channels, patchSize, folder, reporter, cancellationToken),
+                () => Train(segmenter, mode == FineTuningMode.LinearProbe, train, classes, options, level, sensors, unet.Config.S2Channels, unet.Config.S1Channels, patchSize, folder, identity, reporter, cancellationToken),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
 
             var values = SegmentationPredictor.ValuesOf(options.Labels, classes);
@@ -106,12 +116,12 @@ public sealed class SegmentationService(TimeProvider? time = null)
                 ClcLevel = level,
                 Classes = classes.Select((c, i) => new SegmentationClassCard(c, SegmentationModel.ClassName(c), weights[i], counts[c], values[i])).ToList(),
                 Sensors = sensors,
-                Bands = BandsOf(unet, pretrained),
+                Bands = HeadTraining.BandsOf(unet, pretrained),
                 PatchSize = patchSize,
                 SourceModel = pretrained?.Path,
                 Split = string.Create(CultureInfo.InvariantCulture, $"{split.Source}: {split.TrainCount} train, {split.TestCount} test"),
                 TrainSamples = used,
-                Epochs = options.Epochs,
+                Epochs = Math.Max(options.Epochs, resume?.Epoch ?? 0),
                 Steps = steps,
                 FinalLoss = finalLoss,
                 Options = options,
@@ -120,7 +130,6 @@ public sealed class SegmentationService(TimeProvider? time = null)
             };
             var model = SegmentationModel.Create(folder, card, null);
             segmenter.Save(model.EncoderCheckpointPath, model.HeadCheckpointPath);
-            WriteCard(folder, card);
 
             // The held-out side, through the same prediction path a user gets (no label COGs written).
             reporter.Progress(new ProgressUpdate(ProgressActivity, "Segmentation", "Evaluating on the test split"));
@@ -150,13 +159,24 @@ public sealed class SegmentationService(TimeProvider? time = null)
 
             var evaluation = Evaluate(model, predictions);
             evaluation?.Write(folder);
+
+            // The card last: a folder without it (a run stopped or killed before this line) is never
+            // taken for a finished model, and -Resume redoes what is missing.
+            HeadTraining.WriteCard(folder, SegmenterCard.FileName, card);
+            FineTuningCheckpoint.Remove(folder);
             reporter.Progress(new ProgressUpdate(ProgressActivity, "Segmentation", "Done", Completed: true));
             return SegmentationModel.Create(folder, card, evaluation);
         }
         catch
         {
-            // Nothing half-written: a folder this run created goes; one that existed loses what this run wrote.
-            TryRemove(folder, existed);
+            // Nothing half-written: a folder this run created goes; one that existed loses what this
+            // run wrote. Once a checkpoint is saved (Ctrl+C, or a failure after some epochs) the
+            // folder is kept as it is, without a card, for -Resume.
+            if (!File.Exists(FineTuningCheckpoint.LatestPath(folder)))
+            {
+                TryRemove(folder, existed);
+            }
+
             throw;
         }
     }
@@ -188,15 +208,38 @@ public sealed class SegmentationService(TimeProvider? time = null)
     }
 
     /// <summary>Loss weights from the training side's pixel counts (Balanced: n / (classes x count), as scikit-learn's).</summary>
-    internal static double[] ClassWeights(long[] counts, ClassWeighting weighting)
+    internal static double[] ClassWeights(long[] counts, ClassWeighting weighting) =>
+        HeadTraining.Weights(counts.Select(n => (double)n).ToList(), counts.Sum(), weighting);
+
+    /// <summary>The checkpoint a -Resume continues from (null: a fresh run), refusing a folder that holds another run.</summary>
+    private static SegmentationCheckpointInfo? ResumePoint(string folder, SegmentationCheckpointInfo run, SegmentationOptions options, IOperationReporter reporter)
     {
-        var total = (double)counts.Sum();
-        return counts.Select(n => weighting switch
+        var latest = FineTuningCheckpoint.Read<SegmentationCheckpointInfo>(folder, FineTuningCheckpoint.SegmenterKind, options.Resume);
+        if (latest is null)
         {
-            ClassWeighting.None => 1.0,
-            ClassWeighting.SquareRoot => n == 0 ? 0 : Math.Sqrt(total / (counts.Length * n)),
-            _ => n == 0 ? 0 : total / (counts.Length * (double)n),
-        }).ToArray();
+            if (options.Resume)
+            {
+                reporter.Warning($"{folder} holds no segmentation checkpoint to resume: training starts from the beginning.");
+            }
+
+            return null;
+        }
+
+        if (!options.Resume)
+        {
+            throw new DeepSentinelException(ErrorIds.ModelFolderNotEmpty, ErrorKind.InvalidArgument,
+                string.Create(CultureInfo.InvariantCulture, $"{folder} holds an unfinished segmentation training (step {latest.Step}, {latest.Epoch} epochs done): add -Resume to continue it, or choose another folder."), folder);
+        }
+
+        // The level matters for CLC labels only.
+        var sameLevel = run.Labels != SegmentationLabelSource.Clc || latest.ClcLevel == run.ClcLevel;
+        if (latest.Mode != run.Mode || latest.Labels != run.Labels || !sameLevel || latest.Sensors != run.Sensors || !latest.Classes.SequenceEqual(run.Classes, StringComparer.Ordinal))
+        {
+            throw new DeepSentinelException(ErrorIds.ModelInputMismatch, ErrorKind.InvalidArgument,
+                string.Create(CultureInfo.InvariantCulture, $"{folder} holds a {latest.Mode} segmentation of {latest.Labels} labels (level {latest.ClcLevel}) with {latest.Sensors} input for classes {string.Join(", ", latest.Classes)}; this run is {run.Mode} of {run.Labels} labels (level {run.ClcLevel}) with {run.Sensors} input for classes {string.Join(", ", run.Classes)}. Resume with the same split, -Model, -Mode, -Label, -ClcLevel, -Sensor and -Class, or choose another folder."), folder);
+        }
+
+        return latest;
     }
 
     // One pass over the training side's labels: who has them, and the labelled pixels of each class.
@@ -232,58 +275,25 @@ public sealed class SegmentationService(TimeProvider? time = null)
         return (usable, counts);
     }
 
-    private static List<string> ResolveClasses(Dictionary<string, long> counts, SegmentationOptions options)
-    {
-        var present = counts.Where(kv => kv.Value > 0).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
-        List<string> classes;
-        if (options.Classes is { Count: > 0 } wanted)
-        {
-            var missing = wanted.Where(c => !present.Contains(c)).ToList();
-            if (missing.Count > 0)
-            {
-                throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidArgument,
-                    $"Class(es) {string.Join(", ", missing.Select(c => $"{c} ({SegmentationModel.ClassName(c)})"))} have no training pixels in the split: a head cannot learn them. Classes with training pixels: {string.Join(", ", present.Order(StringComparer.Ordinal))}.", missing[0]);
-            }
-
-            classes = wanted.Distinct(StringComparer.Ordinal).ToList();
-        }
-        else
-        {
-            classes = present.Order(StringComparer.Ordinal).ToList();
-        }
-
-        if (classes.Count < 2)
-        {
-            throw new DeepSentinelException(ErrorIds.ClassNotInTraining, ErrorKind.InvalidData,
-                $"The training side's labelled pixels hold {classes.Count} class(es) ({string.Join(", ", classes)}): segmentation needs at least 2. Use another split, a finer -ClcLevel, or more samples.");
-        }
-
-        return classes;
-    }
+    private static List<string> ResolveClasses(Dictionary<string, long> counts, SegmentationOptions options) => HeadTraining.ResolveClasses(
+        counts.Where(kv => kv.Value > 0).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal), options.Classes, "pixels", "Classes with training pixels",
+        classes => $"The training side's labelled pixels hold {classes.Count} class(es) ({string.Join(", ", classes)}): segmentation needs at least 2. Use another split, a finer -ClcLevel, or more samples.");
 
     private (long Steps, double Loss, int Used) Train(TorchSegmenter segmenter, bool frozen, List<LabelledSample> train, IReadOnlyList<string> classes, SegmentationOptions options, int level, SensorInput sensors,
-        int s2Channels, int s1Channels, int patchSize, string folder, IOperationReporter reporter, CancellationToken cancellationToken)
+        int s2Channels, int s1Channels, int patchSize, string folder, SegmentationCheckpointInfo resume, IOperationReporter reporter, CancellationToken cancellationToken)
     {
         var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
         var plane = patchSize * patchSize;
         var batch = new PatchBatch(options.BatchSize, s2Channels, s1Channels, patchSize, patchSize);
         var targets = new int[options.BatchSize * plane];
-        using var log = new StreamWriter(Path.Combine(folder, "fine-tuning.csv"), append: false, new UTF8Encoding(false));
-        log.WriteLine("epoch,steps,mean_loss,patches,elapsed_seconds");
-        var clock = Stopwatch.StartNew();
-        var lossSum = 0.0;
-        var lossSteps = 0;
         var skipped = new HashSet<string>(StringComparer.Ordinal);
-        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        var loss = FineTuningCheckpoint.RunEpochs(folder, segmenter, resume, options.Epochs, "Segmentation training", reporter, epoch =>
         {
-            var random = new Random(StableSeed.Mix(options.Seed, epoch + 1));
-            var order = train.OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
-            random.Shuffle(order);
-            lossSum = 0;
-            lossSteps = 0;
+            var lossSum = 0.0;
+            var lossSteps = 0;
             var patches = 0;
             var labelledInBatch = 0L;
-            foreach (var sample in order)
+            foreach (var sample in HeadTraining.EpochOrder(train, options.Seed, epoch))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var patch = FineTuningService.SelectSensors(sample.Patch.LoadTrainingPatchAsync(cancellationToken).AsTask().GetAwaiter().GetResult(), sensors);
@@ -328,17 +338,15 @@ public sealed class SegmentationService(TimeProvider? time = null)
             }
 
             batch.Clear();
-            labelledInBatch = 0;
             if (lossSteps == 0)
             {
                 throw new DeepSentinelException(ErrorIds.CorpusEmpty, ErrorKind.InvalidData, $"The training split gave no batch to train on: it needs at least 2 labelled samples with {sensors} data.");
             }
 
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{epoch + 1},{segmenter.Step},{lossSum / lossSteps:R},{patches},{clock.Elapsed.TotalSeconds:0.###}"));
-            log.Flush();
-        }
+            return (lossSum / lossSteps, patches);
+        });
 
-        return (segmenter.Step, lossSum / lossSteps, train.Count - skipped.Count);
+        return (segmenter.Step, loss, train.Count - skipped.Count);
 
         void Step(ref double sum, ref int steps, ref long labelled)
         {
@@ -358,81 +366,6 @@ public sealed class SegmentationService(TimeProvider? time = null)
         reporter.Progress(new ProgressUpdate(ProgressActivity, "Segmentation",
             string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}/{options.Epochs}, step {segmenter.Step}, loss {loss:0.0000}"),
             (int)Math.Clamp(100.0 * epoch / options.Epochs, 0, 100)));
-
-    private static SensorInput ResolveSensors(EmbeddingModel? pretrained, SegmentationOptions options)
-    {
-        var wanted = options.Sensors ?? pretrained?.Sensors ?? SensorInput.Fused;
-        if (pretrained is not null && pretrained.Sensors != SensorInput.Fused && wanted != pretrained.Sensors)
-        {
-            throw new DeepSentinelException(ErrorIds.ModelInputMismatch, ErrorKind.InvalidArgument,
-                $"{pretrained.Path} takes {pretrained.Sensors} input only ({string.Join(", ", pretrained.Bands)}); -Sensor {wanted} does not match its model card. Use -Sensor {pretrained.Sensors}, or a fused model.", pretrained.Path);
-        }
-
-        return wanted;
-    }
-
-    private static async Task<TorchModel> CreateScratchAsync(IReadOnlyList<LabelledSample> train, SensorInput sensors, SegmentationOptions options, IOperationReporter reporter, CancellationToken cancellationToken)
-    {
-        reporter.Progress(new ProgressUpdate(ProgressActivity, "Segmentation", "Computing per-band normalisation statistics of the training split"));
-        var (stats, _, usable) = await BandNormalization.ComputeAsync(new SamplePatchSource(train, sensors), sensors, 512, cancellationToken).ConfigureAwait(false);
-        if (usable < 1)
-        {
-            throw new DeepSentinelException(ErrorIds.SensorDataMissing, ErrorKind.InvalidData, $"A {sensors} segmentation model needs training patches with {sensors} data; none has it.");
-        }
-
-        var (s2, s1) = PretrainingOptions.ChannelsOf(sensors);
-        var config = NativeModelConfig.Create();
-        config.Encoder = (int)EncoderKind.UNet;
-        config.Method = (int)PretrainingMethod.SimClr;
-        config.S2Channels = s2;
-        config.S1Channels = s1;
-        config.EmbeddingDim = 16;
-        config.ProjectionDim = 16;
-        config.UNetWidth = options.UNetWidth;
-        config.Device = (int)options.Device;
-        config.Seed = options.Seed;
-        config.LearningRate = options.LearningRate;
-        config.WeightDecay = options.WeightDecay;
-        config.Temperature = 0.2;
-        config.TripletMargin = 1;
-        var model = TorchModel.Create(config);
-        try
-        {
-            model.SetNormalization(stats);
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-    }
-
-    private static IReadOnlyList<BandCard> BandsOf(TorchModel unet, EmbeddingModel? pretrained)
-    {
-        if (pretrained is not null)
-        {
-            return pretrained.Card.Bands;
-        }
-
-        var (mean, std) = unet.GetNormalization();
-        var names = TrainingPatch.S2BandNames.Take(unet.Config.S2Channels).Concat(TrainingPatch.S1BandNames.Take(unet.Config.S1Channels)).ToList();
-        return names.Select((b, i) => new BandCard(b, i < unet.Config.S2Channels ? "S2" : "S1", mean[i], std[i])).ToList();
-    }
-
-    private static void WriteCard(string folder, SegmenterCard card)
-    {
-        var path = Path.Combine(folder, SegmenterCard.FileName);
-        try
-        {
-            File.WriteAllText(path + ".partial", JsonSerializer.Serialize(card, ModelCard.Json));
-            File.Move(path + ".partial", path, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new DeepSentinelException(ErrorIds.ModelWriteFailed, ErrorKind.WriteError, $"Cannot write {path}: {ex.Message}", path, ex);
-        }
-    }
 
     private static void TryRemove(string folder, bool existed)
     {
@@ -475,21 +408,5 @@ public sealed class SegmentationService(TimeProvider? time = null)
         Require(o.ClcLevel is null or (>= 1 and <= 3), $"ClcLevel must be 1, 2 or 3, got {o.ClcLevel}.");
         Require(o.UNetWidth is >= 4 and <= 512, $"UNetWidth must be 4-512, got {o.UNetWidth}.");
         Require(o.Threads is null or >= 1, $"Threads must be at least 1, got {o.Threads}.");
-    }
-
-    private sealed class SamplePatchSource(IReadOnlyList<LabelledSample> samples, SensorInput sensors) : IPatchSource
-    {
-        public string Description => "the training split";
-
-        public async IAsyncEnumerable<TrainingPatch> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            foreach (var sample in samples)
-            {
-                if (FineTuningService.SelectSensors(await sample.Patch.LoadTrainingPatchAsync(cancellationToken).ConfigureAwait(false), sensors) is { } patch)
-                {
-                    yield return patch;
-                }
-            }
-        }
     }
 }

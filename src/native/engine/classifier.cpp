@@ -3,15 +3,14 @@
 #include "batch.h"
 #include "checkpoints.h"
 #include "optimizer.h"
+#include "heads.h"
 
 namespace ds {
 
 namespace {
-std::mutex g_registry_mutex;
-std::unordered_map<int64_t, std::shared_ptr<Classifier>> g_classifiers;
 // Classifier ids count down from the top of the range, so they never equal a model id: a model
 // handle passed where a classifier is expected (or the reverse) is an error, not another object.
-int64_t g_next_handle = std::numeric_limits<int64_t>::max();
+HeadRegistry<Classifier> g_classifiers(std::numeric_limits<int64_t>::max(), "classifier");
 const char* kHeadFormat = "deepsentinel-classifier-head";
 
 void validate(const dst_classifier_config& c) {
@@ -65,39 +64,17 @@ std::shared_ptr<Classifier> build_classifier(std::shared_ptr<Model> model, const
     }
     c->head->to(c->model->device);
     c->class_weights = torch::ones({cfg.classes}, torch::TensorOptions().device(c->model->device));
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(c->head->parameters(), std::make_unique<torch::optim::AdamWOptions>(
-        torch::optim::AdamWOptions(cfg.head_learning_rate).weight_decay(cfg.weight_decay)));
-    if (!cfg.freeze_encoder) {
-        groups.emplace_back(encoder_parameters(*c->model), std::make_unique<torch::optim::AdamWOptions>(
-            torch::optim::AdamWOptions(cfg.encoder_learning_rate).weight_decay(cfg.weight_decay)));
-    }
-    c->optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups));
+    c->optimizer = head_optimizer(c->head->parameters(), encoder_parameters(*c->model), cfg.freeze_encoder,
+                                  cfg.head_learning_rate, cfg.encoder_learning_rate, cfg.weight_decay);
     return c;
 }
 
-std::shared_ptr<Classifier> lookup_classifier(int64_t handle) {
-    if (handle == 0) fail(DST_INVALID_HANDLE, "the classifier handle is null");
-    std::lock_guard<std::mutex> lock(g_registry_mutex);
-    auto it = g_classifiers.find(handle);
-    if (it == g_classifiers.end()) fail(DST_INVALID_HANDLE, msg("classifier handle ", handle, " does not refer to a live classifier (it was freed or never created)"));
-    return it->second;
-}
+std::shared_ptr<Classifier> lookup_classifier(int64_t handle) { return g_classifiers.lookup(handle); }
+int64_t register_classifier(std::shared_ptr<Classifier> c) { return g_classifiers.add(std::move(c)); }
+std::shared_ptr<Classifier> unregister_classifier(int64_t handle) { return g_classifiers.remove(handle); }
 
-int64_t register_classifier(std::shared_ptr<Classifier> c) {
-    std::lock_guard<std::mutex> lock(g_registry_mutex);
-    const int64_t handle = g_next_handle--;
-    g_classifiers.emplace(handle, std::move(c));
-    return handle;
-}
-
-std::shared_ptr<Classifier> unregister_classifier(int64_t handle) {
-    std::lock_guard<std::mutex> lock(g_registry_mutex);
-    auto it = g_classifiers.find(handle);
-    if (it == g_classifiers.end()) fail(DST_INVALID_HANDLE, msg("classifier handle ", handle, " does not refer to a live classifier (already freed?)"));
-    auto c = std::move(it->second);
-    g_classifiers.erase(it);
-    return c;
+void set_classifier_class_weights(Classifier& c, const float* weights, int32_t classes) {
+    set_head_class_weights(c.class_weights, weights, classes, c.cfg.classes, "classifier");
 }
 
 float classifier_step(Classifier& c, const dst_batch& b, const float* targets, int64_t targets_length) {

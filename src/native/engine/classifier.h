@@ -23,14 +23,16 @@ std::shared_ptr<Classifier> lookup_classifier(int64_t handle);
 int64_t register_classifier(std::shared_ptr<Classifier> c);
 std::shared_ptr<Classifier> unregister_classifier(int64_t handle);
 
+void set_classifier_class_weights(Classifier& c, const float* weights, int32_t classes);
+
 // Loss on one batch (training mode, gradients as the config says) and one optimizer step.
 float classifier_step(Classifier& c, const dst_batch& b, const float* targets, int64_t targets_length);
 // Probabilities [B, classes] in eval mode.
 torch::Tensor classifier_predict(Classifier& c, const dst_batch& b);
 void save_classifier(Classifier& c, const std::string& encoder_path, const std::string& head_path);
 void load_classifier_head(Classifier& c, const std::string& head_path);
-// Fine-tuning robustness: the optimizer state for a resume, and the augmented training input.
-void save_classifier_optimizer(Classifier& c, const std::string& optimizer_path);
+// Fine-tuning robustness: the optimizer state for a resume (saved by abi_heads.h's
+// head_save_optimizer; loading also reseeds the augmentation stream), and the augmented training input.
 void load_classifier_optimizer(Classifier& c, const std::string& optimizer_path);
 const torch::Tensor& augment_flips_rotations(Classifier& c, const torch::Tensor& x);
 

@@ -5,8 +5,6 @@
 
 namespace ds {
 
-void save_classifier_optimizer(Classifier& c, const std::string& optimizer_path) { save_optimizer(*c.optimizer, optimizer_path); }
-
 void load_classifier_optimizer(Classifier& c, const std::string& optimizer_path) {
     load_optimizer(*c.optimizer, optimizer_path);
     // A resumed run draws a fresh augmentation stream: it must not replay the views from step 0.

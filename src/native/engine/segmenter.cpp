@@ -3,15 +3,14 @@
 #include "batch.h"
 #include "checkpoints.h"
 #include "optimizer.h"
+#include "heads.h"
 
 namespace ds {
 
 namespace {
-std::mutex g_registry_mutex;
-std::unordered_map<int64_t, std::shared_ptr<Segmenter>> g_segmenters;
 // Segmenter ids count down from 2^62: never a model id (counting up from 1) nor a classifier id
 // (counting down from the top of the range), so a handle of another kind is an error.
-int64_t g_next_handle = int64_t{1} << 62;
+HeadRegistry<Segmenter> g_segmenters(int64_t{1} << 62, "segmenter");
 const char* kHeadFormat = "deepsentinel-segmentation-head";
 
 void validate(const dst_segmenter_config& c) {
@@ -85,52 +84,16 @@ std::shared_ptr<Segmenter> build_segmenter(std::shared_ptr<Model> model, const d
     auto trained = decoder_path(u);
     auto head = s->head->parameters();
     trained.insert(trained.end(), head.begin(), head.end());
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(trained, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(cfg.head_learning_rate).weight_decay(cfg.weight_decay)));
-    if (!cfg.freeze_encoder) {
-        groups.emplace_back(encoder_path(u), std::make_unique<torch::optim::AdamWOptions>(
-            torch::optim::AdamWOptions(cfg.encoder_learning_rate).weight_decay(cfg.weight_decay)));
-    }
-    s->optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups));
+    s->optimizer = head_optimizer(std::move(trained), encoder_path(u), cfg.freeze_encoder, cfg.head_learning_rate, cfg.encoder_learning_rate, cfg.weight_decay);
     return s;
 }
 
-std::shared_ptr<Segmenter> lookup_segmenter(int64_t handle) {
-    if (handle == 0) fail(DST_INVALID_HANDLE, "the segmenter handle is null");
-    std::lock_guard<std::mutex> lock(g_registry_mutex);
-    auto it = g_segmenters.find(handle);
-    if (it == g_segmenters.end()) fail(DST_INVALID_HANDLE, msg("segmenter handle ", handle, " does not refer to a live segmenter (it was freed or never created)"));
-    return it->second;
-}
-
-int64_t register_segmenter(std::shared_ptr<Segmenter> s) {
-    std::lock_guard<std::mutex> lock(g_registry_mutex);
-    const int64_t handle = g_next_handle--;
-    g_segmenters.emplace(handle, std::move(s));
-    return handle;
-}
-
-std::shared_ptr<Segmenter> unregister_segmenter(int64_t handle) {
-    if (handle == 0) fail(DST_INVALID_HANDLE, "the segmenter handle is null");
-    std::lock_guard<std::mutex> lock(g_registry_mutex);
-    auto it = g_segmenters.find(handle);
-    if (it == g_segmenters.end()) fail(DST_INVALID_HANDLE, msg("segmenter handle ", handle, " does not refer to a live segmenter (it was freed or never created)"));
-    auto s = std::move(it->second);
-    g_segmenters.erase(it);
-    return s;
-}
+std::shared_ptr<Segmenter> lookup_segmenter(int64_t handle) { return g_segmenters.lookup(handle); }
+int64_t register_segmenter(std::shared_ptr<Segmenter> s) { return g_segmenters.add(std::move(s)); }
+std::shared_ptr<Segmenter> unregister_segmenter(int64_t handle) { return g_segmenters.remove(handle); }
 
 void set_segmenter_class_weights(Segmenter& s, const float* weights, int32_t classes) {
-    if (weights == nullptr) fail(DST_INVALID_ARGUMENT, "the class weights are null");
-    if (classes != s.cfg.classes) fail(DST_INVALID_ARGUMENT, msg("class weights given for ", classes, " classes, the segmenter has ", s.cfg.classes));
-    double sum = 0;
-    for (int32_t i = 0; i < classes; ++i) {
-        if (!std::isfinite(weights[i]) || weights[i] < 0) fail(DST_INVALID_ARGUMENT, msg("class weight ", i, " must be finite and >= 0, got ", weights[i]));
-        sum += weights[i];
-    }
-    if (sum <= 0) fail(DST_INVALID_ARGUMENT, "the class weights are all 0");
-    torch::NoGradGuard no_grad;
-    s.class_weights.copy_(torch::from_blob(const_cast<float*>(weights), {classes}));
+    set_head_class_weights(s.class_weights, weights, classes, s.cfg.classes, "segmenter");
 }
 
 float segmenter_step(Segmenter& s, const dst_batch& b, const int32_t* targets, int64_t targets_length) {
@@ -187,47 +150,25 @@ void save_segmenter(Segmenter& s, const std::string& encoder_path, const std::st
     c10::Dict<std::string, at::Tensor> state;
     state.insert("weight", s.head->weight.detach().to(torch::kCPU).contiguous());
     state.insert("bias", s.head->bias.detach().to(torch::kCPU).contiguous());
-    c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
-    root.insert("format", std::string(kHeadFormat));
-    root.insert("format_version", static_cast<int64_t>(1));
-    root.insert("classes", static_cast<int64_t>(s.cfg.classes));
-    root.insert("freeze_encoder", static_cast<int64_t>(s.cfg.freeze_encoder));
-    root.insert("step", s.step);
-    root.insert("features", std::string("decoder"));  // logits = conv1x1(dec1(...)): the UNet's own head is not used
-    root.insert("state_dict", state);
-    root.insert("class_weights", s.class_weights.detach().to(torch::kCPU).contiguous());
-    write_atomically(head_path, torch::pickle_save(root));
+    write_checkpoint(head_path, kHeadFormat, s.step, {
+        {"classes", static_cast<int64_t>(s.cfg.classes)},
+        {"freeze_encoder", static_cast<int64_t>(s.cfg.freeze_encoder)},
+        {"features", std::string("decoder")},  // logits = conv1x1(dec1(...)): the UNet's own head is not used
+        {"class_weights", s.class_weights.detach().to(torch::kCPU).contiguous()},
+    }, state);
 }
 
 void load_segmenter_head(Segmenter& s, const std::string& file) {
-    const auto bytes = read_file(file);
-    c10::IValue root;
-    try {
-        root = torch::pickle_load(bytes);
-    } catch (const std::exception& e) {
-        fail(DST_CORRUPT_FILE, msg(file, " is not a readable segmentation head: ", describe(e)));
+    const auto env = read_checkpoint(file, kHeadFormat, "is not a DeepSentinel segmentation head");
+    if (read_int(env.root, "classes", file) != s.cfg.classes) fail(DST_CORRUPT_FILE, msg(file, " holds a head for other classes than the segmenter it is loaded into"));
+    restore_tensor(env.state, "weight", s.head->weight, file);
+    restore_tensor(env.state, "bias", s.head->bias, file);
+    auto weights = required(env.root, "class_weights", file);
+    if (weights.isTensor() && weights.toTensor().numel() == s.cfg.classes) {
+        torch::NoGradGuard no_grad;
+        s.class_weights.copy_(weights.toTensor());
     }
-    if (!root.isGenericDict()) fail(DST_CORRUPT_FILE, msg(file, " is not a DeepSentinel segmentation head"));
-    const auto d = root.toGenericDict();
-    auto format = required(d, "format", file);
-    if (!format.isString() || format.toStringRef() != kHeadFormat) fail(DST_CORRUPT_FILE, msg(file, " is not a DeepSentinel segmentation head"));
-    if (read_int(d, "classes", file) != s.cfg.classes) fail(DST_CORRUPT_FILE, msg(file, " holds a head for other classes than the segmenter it is loaded into"));
-    auto state_value = required(d, "state_dict", file);
-    if (!state_value.isGenericDict()) fail(DST_CORRUPT_FILE, msg(file, ": 'state_dict' is not a dict"));
-    const auto state = state_value.toGenericDict();
-    torch::NoGradGuard no_grad;
-    auto restore = [&](const std::string& name, torch::Tensor target) {
-        auto it = state.find(name);
-        if (it == state.end() || !it->value().isTensor()) fail(DST_CORRUPT_FILE, msg(file, " lacks the tensor '", name, "'"));
-        const auto& t = it->value().toTensor();
-        if (t.sizes() != target.sizes()) fail(DST_CORRUPT_FILE, msg(file, ": '", name, "' has shape ", t.sizes(), ", the head needs ", target.sizes()));
-        target.copy_(t);
-    };
-    restore("weight", s.head->weight);
-    restore("bias", s.head->bias);
-    auto weights = required(d, "class_weights", file);
-    if (weights.isTensor() && weights.toTensor().numel() == s.cfg.classes) s.class_weights.copy_(weights.toTensor());
-    s.step = read_int(d, "step", file);
+    s.step = env.step;
 }
 
 }  // namespace ds

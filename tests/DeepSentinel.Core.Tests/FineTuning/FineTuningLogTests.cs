@@ -18,7 +18,7 @@ public sealed class FineTuningLogTests : IDisposable
         var log = Path.Combine(_folder, "fine-tuning.csv");
         File.WriteAllText(log, "epoch,steps,mean_loss,patches,elapsed_seconds\n1,3,0.9,12,1.5\n2,6,0.7,12,3\n3,9,0.5,12,4.5\n");
 
-        FineTuningService.TrimLog(log, epochsDone: 2);
+        FineTuningCheckpoint.TrimLog(log, epochsDone: 2);
 
         Assert.Equal(["epoch,steps,mean_loss,patches,elapsed_seconds", "1,3,0.9,12,1.5", "2,6,0.7,12,3"], File.ReadAllLines(log));
         Assert.False(File.Exists(log + ".partial"));
@@ -30,7 +30,7 @@ public sealed class FineTuningLogTests : IDisposable
         var log = Path.Combine(_folder, "fine-tuning.csv");
         File.WriteAllText(log, "epoch,steps,mean_loss,patches,elapsed_seconds\n1,3,0.9,12,1.5\n2,6,0.");
 
-        FineTuningService.TrimLog(log, epochsDone: 1);
+        FineTuningCheckpoint.TrimLog(log, epochsDone: 1);
 
         Assert.Equal(["epoch,steps,mean_loss,patches,elapsed_seconds", "1,3,0.9,12,1.5"], File.ReadAllLines(log));
     }
@@ -43,7 +43,7 @@ public sealed class FineTuningLogTests : IDisposable
         File.WriteAllText(log, text);
         var written = File.GetLastWriteTimeUtc(log);
 
-        FineTuningService.TrimLog(log, epochsDone: 1);
+        FineTuningCheckpoint.TrimLog(log, epochsDone: 1);
 
         Assert.Equal(text, File.ReadAllText(log));
         Assert.Equal(written, File.GetLastWriteTimeUtc(log));

@@ -79,49 +79,9 @@ public sealed class FineTuningRobustTests : IDisposable
     [Fact]
     public void A_resumed_classifier_takes_the_same_steps_as_an_uninterrupted_one()
     {
-        TorchNative.EnsureLoaded();
-        List<float> continuous;
-        using (var model = TorchModel.Create(EncoderConfig()))
-        using (var classifier = TorchClassifier.Create(model, HeadConfig()))
-        {
-            continuous = Train(classifier, 6);
-        }
-
-        var encoder = Path.Combine(_folder, "e.pt");
-        var head = Path.Combine(_folder, "h.pt");
-        var optimizer = Path.Combine(_folder, "o.optim");
-        using (var model = TorchModel.Create(EncoderConfig()))
-        using (var classifier = TorchClassifier.Create(model, HeadConfig()))
-        {
-            Assert.Equal(continuous.Take(3), Train(classifier, 3));
-            classifier.Save(encoder, head);
-            classifier.SaveOptimizer(optimizer);
-        }
-
-        Assert.Empty(Directory.GetFiles(_folder, "*.partial"));
-        List<float> Resumed(bool withOptimizer)
-        {
-            using var model = TorchModel.Load(encoder, null, TrainingDevice.Cpu);
-            using var classifier = TorchClassifier.Create(model, HeadConfig());
-            classifier.LoadHead(head);
-            Assert.Equal(3, classifier.Step);
-            if (withOptimizer)
-            {
-                classifier.LoadOptimizer(optimizer);
-            }
-
-            return Train(classifier, 3, first: 3);
-        }
-
-        var resumed = Resumed(withOptimizer: true);
-        for (var i = 0; i < 3; i++)
-        {
-            Assert.True(Math.Abs(continuous[3 + i] - resumed[i]) < 1e-4, $"step {4 + i}: uninterrupted {continuous[3 + i]}, resumed {resumed[i]}");
-        }
-
-        // The control: fresh AdamW moments give other steps, so the test above sees the optimizer state.
-        var fresh = Resumed(withOptimizer: false);
-        Assert.True(Enumerable.Range(0, 3).Any(i => Math.Abs(continuous[3 + i] - fresh[i]) > 1e-4), "fresh optimizer moments gave the same losses");
+        var saved = HeadResume.AssertResumedStepsMatch(_folder, () => TorchModel.Create(EncoderConfig()), model => TorchClassifier.Create(model, HeadConfig()),
+            (head, steps, first) => Train((TorchClassifier)head, steps, first));
+        var encoder = saved.Encoder;
 
         // A missing optimizer state is a clear error, not a silent fresh start.
         using var other = TorchModel.Load(encoder, null, TrainingDevice.Cpu);
