@@ -13,6 +13,8 @@ namespace DeepSentinel.Core.Tests.FineTuning;
 /// a cancelled run leaves a resume checkpoint and no card, and -Resume finishes it with the same
 /// epoch count; an unfinished folder is never taken for a finished one.
 /// </summary>
+// Runs with the other engine tests: model creation seeds libtorch's global generator.
+[Collection(DeepSentinel.Core.Tests.Training.TorchCollection.Name)]
 public sealed class FineTuningRobustTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("ds-finetune-robust-").FullName;

@@ -13,6 +13,8 @@ namespace DeepSentinel.Core.Tests.FineTuning;
 /// linear probe and by fine-tuning; the checkpoints load in python3-torch and give the same
 /// probabilities; bad input fails with stable ids and writes nothing.
 /// </summary>
+// Runs with the other engine tests: model creation seeds libtorch's global generator.
+[Collection(DeepSentinel.Core.Tests.Training.TorchCollection.Name)]
 public sealed class FineTuningTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("ds-finetune-").FullName;

@@ -13,6 +13,8 @@ namespace DeepSentinel.Core.Tests.FineTuning;
 /// own mapping), bad input, split files, and fine-tuning on a generated dataset with the
 /// classifier card's band check.
 /// </summary>
+// Runs with the other engine tests: model creation seeds libtorch's global generator.
+[Collection(DeepSentinel.Core.Tests.Training.TorchCollection.Name)]
 public sealed class LabelledImageTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("ds-eurosat-").FullName;

@@ -15,6 +15,8 @@ namespace DeepSentinel.Core.Tests.FineTuning;
 /// leaves a resume checkpoint and no card, -Resume finishes it with each epoch logged once, and a
 /// folder of another run, another kind or no -Resume is refused.
 /// </summary>
+// Runs with the other engine tests: model creation seeds libtorch's global generator.
+[Collection(DeepSentinel.Core.Tests.Training.TorchCollection.Name)]
 public sealed class SegmentationRobustTests : IDisposable
 {
     private const int Size = 32;

@@ -17,6 +17,8 @@ namespace DeepSentinel.Core.Tests.FineTuning;
 /// equal python3-sklearn's; label COGs read back with gdalinfo and rasterio; bad input fails with
 /// stable ids and writes nothing.
 /// </summary>
+// Runs with the other engine tests: model creation seeds libtorch's global generator.
+[Collection(DeepSentinel.Core.Tests.Training.TorchCollection.Name)]
 public sealed class SegmentationTests : IDisposable
 {
     private const int Size = 32;
