@@ -59,6 +59,7 @@ std::shared_ptr<Classifier> build_classifier(std::shared_ptr<Model> model, const
     c->cfg = cfg;
     c->model = std::move(model);
     {
+        std::lock_guard<std::mutex> lock(init_mutex());
         torch::manual_seed(static_cast<uint64_t>(cfg.seed) + 17);
         c->head = torch::nn::Linear(c->model->cfg.embedding_dim, cfg.classes);
     }

@@ -8,8 +8,14 @@ namespace {
 std::mutex g_registry_mutex;
 std::unordered_map<int64_t, std::shared_ptr<Model>> g_models;
 int64_t g_next_handle = 1;  // ids are never reused, so a stale handle can never reach another model
-std::mutex g_init_mutex;    // parameter initialisation draws from libtorch's global generator
 }  // namespace
+
+// Parameter initialisation draws from libtorch's global generator: every seeded initialisation
+// (models, classifier and segmenter heads) holds this lock from manual_seed to the last draw.
+std::mutex& init_mutex() {
+    static std::mutex m;
+    return m;
+}
 
 std::shared_ptr<Model> lookup(int64_t handle) {
     if (handle == 0) fail(DST_INVALID_HANDLE, "the model handle is null");
@@ -58,7 +64,7 @@ std::shared_ptr<Model> build_model(const dst_model_config& cfg) {
     model->cfg = cfg;
     model->device = resolve_device(cfg.device);
     {
-        std::lock_guard<std::mutex> lock(g_init_mutex);
+        std::lock_guard<std::mutex> lock(init_mutex());
         torch::manual_seed(static_cast<uint64_t>(cfg.seed));
         model->net = Net(cfg);
     }

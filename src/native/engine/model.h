@@ -39,6 +39,8 @@ void validate_config(const dst_model_config& c);
 // DST_CPU, or DST_CUDA where libtorch has CUDA and a GPU (else DST_DEVICE_UNAVAILABLE).
 torch::Device resolve_device(int32_t device);
 std::shared_ptr<Model> build_model(const dst_model_config& cfg);
+// Held around every seeded parameter initialisation (libtorch's generator is process-wide).
+std::mutex& init_mutex();
 
 // Copies a tensor into a caller's float buffer of exactly its size.
 void copy_out(const torch::Tensor& values, float* output, int64_t output_length, const char* what);

@@ -75,6 +75,7 @@ std::shared_ptr<Segmenter> build_segmenter(std::shared_ptr<Model> model, const d
     s->cfg = cfg;
     s->model = std::move(model);
     {
+        std::lock_guard<std::mutex> lock(init_mutex());
         torch::manual_seed(static_cast<uint64_t>(cfg.seed) + 29);
         s->head = torch::nn::Conv2d(torch::nn::Conv2dOptions(s->model->cfg.unet_width, cfg.classes, 1));
     }
