@@ -21,16 +21,20 @@ if (Directory.Exists(work))
     Directory.Delete(work, recursive: true);
 }
 
-// One batch of patches, made once and replayed every epoch (one step per epoch), as the Python
-// side replays its tensors; the test side is two patches so the closing evaluation is short.
-var patches = Enumerable.Range(0, batch + 2).Select(i => new BenchPatch($"b{i:D3}", size, i)).ToList();
-var split = SplitService.Split(patches, new CorpusSplitOptions { BlockBy = SplitBlocking.Sample, TrainFraction = batch / (batch + 2.0), Seed = 1 }, new Probe(0));
+// One epoch of Warmup + steps batches, so that the checkpoint saved after each epoch falls outside
+// the timed steps (the Python side saves nothing). The samples share batch + 2 patches' pixels,
+// made once, as the Python side replays its tensors; the test side is two patches so the closing
+// evaluation is short.
+var pixels = Enumerable.Range(0, batch + 2).Select(i => BenchPatch.Make($"b{i:D3}", size, i)).ToArray();
+var trainCount = (Warmup + steps) * batch;
+var patches = Enumerable.Range(0, trainCount + 2).Select(i => new BenchPatch($"s{i:D4}", size, i % pixels.Length, pixels[i % pixels.Length])).ToList();
+var split = SplitService.Split(patches, new CorpusSplitOptions { BlockBy = SplitBlocking.Sample, TrainFraction = trainCount / (trainCount + 2.0), Seed = 1 }, new Probe(0));
 var probe = new Probe(Warmup);
 var clock = Stopwatch.StartNew();
 await new SegmentationService().RunAsync(split, null, new SegmentationOptions
 {
     OutputFolder = Path.Combine(work, "seg"),
-    Epochs = Warmup + steps,
+    Epochs = 1,
     BatchSize = batch,
     UNetWidth = width,
     Threads = threads,
@@ -57,9 +61,9 @@ Console.WriteLine(JsonSerializer.Serialize(new
 }));
 
 // Patch i: class k covers a vertical band of the patch and is bright in S2 band 3k; the top rows unlabelled.
-sealed class BenchPatch(string id, int size, int seed) : IClassLabelledPatch, IPixelLabelledPatch
+sealed class BenchPatch(string id, int size, int seed, TrainingPatch pixels) : IClassLabelledPatch, IPixelLabelledPatch
 {
-    private readonly TrainingPatch _patch = Make(id, size, seed);
+    private readonly TrainingPatch _patch = pixels;
 
     public string SampleId => id;
 
@@ -80,7 +84,7 @@ sealed class BenchPatch(string id, int size, int seed) : IClassLabelledPatch, IP
 
     private static int ClassAt(int x, int seed, int size) => ((x * 4 / size) + seed) % 4;
 
-    private static TrainingPatch Make(string id, int size, int seed)
+    public static TrainingPatch Make(string id, int size, int seed)
     {
         var random = new Random(seed);
         var plane = size * size;
