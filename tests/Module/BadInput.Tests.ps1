@@ -46,6 +46,9 @@ function Describe-Error($e) {
 }
 
 Describe 'Bad input: <N>' -ForEach $cases {
+    # Each case's folder goes when the case ends: a catalogue's copies of corpora and models add up.
+    AfterEach { Remove-TestFolder }
+
     It 'is a clear error with id <Id>, and nothing half-written' {
         $work = New-TestFolder 'ds-bad-'
         if ($Copy -eq 'corpus') { Copy-Item -Recurse $fixture.Corpus (Join-Path $work 'corpus') }

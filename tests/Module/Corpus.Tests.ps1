@@ -446,3 +446,5 @@ Describe 'Copy-Corpus' {
         $r.Error + $r.Output | Should -Match 'NonInteractive|prompt|interactive'
     }
 }
+
+AfterAll { Remove-TestFolder }

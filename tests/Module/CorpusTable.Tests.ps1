@@ -109,3 +109,5 @@ Describe 'Update-CorpusTable' {
             Should -Throw -ErrorId 'CorpusNotFound,DeepSentinel.Cmdlets.Commands.UpdateCorpusTableCommand'
     }
 }
+
+AfterAll { Remove-TestFolder }

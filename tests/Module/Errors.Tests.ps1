@@ -175,3 +175,5 @@ Describe 'Per-item errors let the batch go on' {
         (Get-Content "$npy.ids.txt").Count | Should -Be 15
     }
 }
+
+AfterAll { Remove-TestFolder }

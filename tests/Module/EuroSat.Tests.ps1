@@ -184,3 +184,5 @@ print(json.dumps({"oa": metrics.accuracy_score(y, p), "ba": metrics.balanced_acc
         $probe.Evaluation.Samples | Should -Be 12
     }
 }
+
+AfterAll { Remove-TestFolder }

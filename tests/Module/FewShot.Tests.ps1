@@ -20,6 +20,7 @@ BeforeAll {
 
 AfterAll {
     Remove-Item $script:root -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-TestFolder
 }
 
 Describe 'Measure-FewShotClassification' {

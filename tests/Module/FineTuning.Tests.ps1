@@ -237,3 +237,5 @@ print(e["format"], e["state_dict"]["encoder.conv1.weight"].shape[1], h["format"]
         ([pscustomobject]@{ Path = $script:probeFolder } | Import-ClassificationModel).Name | Should -Be 'probe'
     }
 }
+
+AfterAll { Remove-TestFolder }

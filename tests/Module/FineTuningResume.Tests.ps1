@@ -68,25 +68,12 @@ Describe 'Start-FineTuning: Ctrl+C, -Resume, killed runs' {
     It 'killed at random moments (SIGKILL) and rerun with the same -Resume command: a complete classifier every time' {
         $work = New-TestFolder 'ds-ft-kill-'
         $command = "$script:splitScript; `$split | Start-FineTuning '{0}' -Model (Import-EmbeddingModel '$($fixture.Model)') -Epochs 3 -BatchSize 4 -IntraOpThreads 2 -Resume -WarningAction SilentlyContinue | Out-Null"
-        function Start-Run([string] $Folder) { Start-ChildPwsh ($command -f $Folder) }
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        $p = Start-Run (Join-Path $work 'reference')
-        $p.WaitForExit()
-        $duration = $clock.Elapsed.TotalMilliseconds
-        $p.ExitCode | Should -Be 0 -Because $p.StandardError.ReadToEnd()
-        $reference = Import-ClassificationModel (Join-Path $work 'reference')
-        $random = [Random]::new(5)
-        $tries = 3
-        $killed = 0
-        for ($try = 1; $try -le $tries; $try++) {
-            $folder = Join-Path $work "try-$try"
-            # Stratified over the run (start-up included), the last try near its end.
-            $delay = [int]((($try - 1) + $random.NextDouble()) / $tries * $duration)
-            $p = Start-Run $folder
-            if (-not $p.WaitForExit($delay)) { $p.Kill($true); $p.WaitForExit(); $killed++ }
-            $r = Start-Run $folder
-            $r.WaitForExit()
-            $r.ExitCode | Should -Be 0 -Because "try $try (killed after $delay ms): $($r.StandardError.ReadToEnd())"
+        $loop = Invoke-KillLoop -Command $command -Work $work -Tries 3 -RandomSeed 5
+        $reference = Import-ClassificationModel $loop.Reference
+        foreach ($t in $loop.Tries) {
+            $try = $t.Try
+            $folder = $t.Folder
+            $t.ExitCode | Should -Be 0 -Because "try $try (killed after $($t.DelayMs) ms): $($t.Error)"
             $model = Import-ClassificationModel $folder
             $model.Card.Epochs | Should -Be 3
             $model.Classes | Should -Be $reference.Classes
@@ -96,6 +83,8 @@ Describe 'Start-FineTuning: Ctrl+C, -Resume, killed runs' {
             @(Get-ChildItem -Recurse $folder -Filter '*.partial') | Should -BeNullOrEmpty -Because "try $try"
             Join-Path $folder 'checkpoints' 'latest.json' | Should -Not -Exist
         }
-        $killed | Should -BeGreaterOrEqual 1
+        @($loop.Tries | Where-Object Killed).Count | Should -BeGreaterOrEqual 1
     }
 }
+
+AfterAll { Remove-TestFolder }

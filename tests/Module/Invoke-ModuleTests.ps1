@@ -21,6 +21,9 @@ Import-Module $pester -RequiredVersion $PesterVersion
 
 $env:DEEPSENTINEL_MODULE = (Resolve-Path $ModulePath).Path
 $env:DEEPSENTINEL_TEST_FIXTURES = Join-Path ([IO.Path]::GetTempPath()) ('deepsentinel-pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+# The suites' working folders (New-TestFolder): each file removes its own, and what a failure
+# left behind goes with the run.
+$env:DEEPSENTINEL_TEST_WORK = $env:DEEPSENTINEL_TEST_FIXTURES + '-work'
 New-Item -ItemType Directory -Force $ResultsFolder | Out-Null
 try {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
@@ -42,5 +45,6 @@ try {
 }
 finally {
     Remove-Item -Recurse -Force $env:DEEPSENTINEL_TEST_FIXTURES -ErrorAction SilentlyContinue
+    if (-not $env:DS_KEEP_TEST_FOLDERS) { Remove-Item -Recurse -Force $env:DEEPSENTINEL_TEST_WORK -ErrorAction SilentlyContinue }
 }
 exit $exitCode

@@ -212,3 +212,5 @@ print(int((png[3] == 0).sum()), int((clc == 0).sum()), int(((png[3] == 0) != (cl
         (Get-PatchSample $corpus | Select-Object -First 1 | Add-OsmLabel $fixture.Osm -Force -Verbose 4>&1 | Out-String) | Should -Match 'Indexing the OSM extract'
     }
 }
+
+AfterAll { Remove-TestFolder }

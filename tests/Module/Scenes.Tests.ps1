@@ -227,3 +227,5 @@ Describe 'STAC-GeoParquet item tables as the scene source (issue 16)' {
         $e.Exception.Message | Should -BeLike "*$bad*"
     }
 }
+
+AfterAll { Remove-TestFolder }

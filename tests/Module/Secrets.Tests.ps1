@@ -66,6 +66,7 @@ BeforeAll {
 
 AfterAll {
     if ($azurite -and -not $azurite.HasExited) { $azurite.Kill($true) }
+    Remove-TestFolder
 }
 
 Describe 'Secrets stay out of output, errors, logs and files' {

@@ -167,3 +167,5 @@ print(json.dumps({"miou": metrics.jaccard_score(y, p, average="macro", zero_divi
         "$warn" | Should -Match '1 prediction\(s\) carry no labels'
     }
 }
+
+AfterAll { Remove-TestFolder }

@@ -81,25 +81,12 @@ Describe 'Start-SegmentationTraining: Ctrl+C, -Resume, killed runs' {
     It 'killed at random moments (SIGKILL) and rerun with the same -Resume command: a complete segmentation model every time' {
         $work = New-TestFolder 'ds-seg-kill-'
         $command = "$script:splitScript; `$split | Start-SegmentationTraining '{0}' -Epochs 2 $script:train -Resume -WarningAction SilentlyContinue | Out-Null"
-        function Start-Run([string] $Folder) { Start-ChildPwsh ($command -f $Folder) }
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        $p = Start-Run (Join-Path $work 'reference')
-        $p.WaitForExit()
-        $duration = $clock.Elapsed.TotalMilliseconds
-        $p.ExitCode | Should -Be 0 -Because $p.StandardError.ReadToEnd()
-        $reference = Import-SegmentationModel (Join-Path $work 'reference')
-        $random = [Random]::new(7)
-        $tries = 3
-        $killed = 0
-        for ($try = 1; $try -le $tries; $try++) {
-            $folder = Join-Path $work "try-$try"
-            # Stratified over the run (start-up included), the last try near its end.
-            $delay = [int]((($try - 1) + $random.NextDouble()) / $tries * $duration)
-            $p = Start-Run $folder
-            if (-not $p.WaitForExit($delay)) { $p.Kill($true); $p.WaitForExit(); $killed++ }
-            $r = Start-Run $folder
-            $r.WaitForExit()
-            $r.ExitCode | Should -Be 0 -Because "try $try (killed after $delay ms): $($r.StandardError.ReadToEnd())"
+        $loop = Invoke-KillLoop -Command $command -Work $work -Tries 3 -RandomSeed 7
+        $reference = Import-SegmentationModel $loop.Reference
+        foreach ($t in $loop.Tries) {
+            $try = $t.Try
+            $folder = $t.Folder
+            $t.ExitCode | Should -Be 0 -Because "try $try (killed after $($t.DelayMs) ms): $($t.Error)"
             $model = Import-SegmentationModel $folder
             $model.Card.Epochs | Should -Be 2
             $model.Classes | Should -Be $reference.Classes
@@ -109,6 +96,8 @@ Describe 'Start-SegmentationTraining: Ctrl+C, -Resume, killed runs' {
             @(Get-ChildItem -Recurse $folder -Filter '*.partial') | Should -BeNullOrEmpty -Because "try $try"
             Join-Path $folder 'checkpoints' 'latest.json' | Should -Not -Exist
         }
-        $killed | Should -BeGreaterOrEqual 1
+        @($loop.Tries | Where-Object Killed).Count | Should -BeGreaterOrEqual 1
     }
 }
+
+AfterAll { Remove-TestFolder }

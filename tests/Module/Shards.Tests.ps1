@@ -64,6 +64,7 @@ BeforeAll {
 
 AfterAll {
     if ($azurite -and -not $azurite.HasExited) { $azurite.Kill($true) }
+    Remove-TestFolder
 }
 
 Describe 'Shards from JOB_COMPLETION_INDEX into Azurite, killed and restarted' {

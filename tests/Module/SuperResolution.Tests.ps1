@@ -48,6 +48,7 @@ def forward(ck, fine, mid, coarse=None):
 
 AfterAll {
     if ($script:Root) { Remove-Item $script:Root -Recurse -Force -ErrorAction SilentlyContinue }
+    Remove-TestFolder
 }
 
 Describe 'Start-SuperResolutionTraining' {

@@ -61,10 +61,36 @@ function Copy-TestCorpus {
     Join-Path $folder 'corpus'
 }
 
+# The folders New-TestFolder made for the test file that imported this module (each imports it
+# afresh), for Remove-TestFolder.
+$script:TestFolders = [Collections.Generic.List[string]]::new()
+
+<#
+.SYNOPSIS
+    A new empty working folder: under the run's work folder when Invoke-ModuleTests.ps1 runs the
+    suites (removed when the run ends), else under the system's temporary folder.
+#>
 function New-TestFolder([string] $Prefix = 'ds-pester-') {
-    $path = Join-Path ([IO.Path]::GetTempPath()) ($Prefix + [guid]::NewGuid().ToString('N').Substring(0, 12))
-    New-Item -ItemType Directory $path | Out-Null
+    $parent = if ($env:DEEPSENTINEL_TEST_WORK) { $env:DEEPSENTINEL_TEST_WORK } else { [IO.Path]::GetTempPath() }
+    $path = Join-Path $parent ($Prefix + [guid]::NewGuid().ToString('N').Substring(0, 12))
+    New-Item -ItemType Directory -Force $path | Out-Null
+    $script:TestFolders.Add($path)
     $path
+}
+
+<#
+.SYNOPSIS
+    Removes the folders New-TestFolder made for this test file (its AfterAll calls it), so that a
+    whole run's corpora, models and copies never pile up on the disk at once; -Path removes one
+    now. DS_KEEP_TEST_FOLDERS=1 keeps them, to look at after a failure.
+#>
+function Remove-TestFolder([string] $Path) {
+    if ($env:DS_KEEP_TEST_FOLDERS) { return }
+    $folders = if ($Path) { @($Path) } else { @($script:TestFolders) }
+    foreach ($f in $folders) {
+        Remove-Item -LiteralPath $f -Recurse -Force -ErrorAction SilentlyContinue
+        $null = $script:TestFolders.Remove($f)
+    }
 }
 
 <#
@@ -117,9 +143,9 @@ function Start-TestRunspace([string] $Script) {
     Starts a child pwsh that imports the module and runs a command, standard error redirected; the
     caller waits for it, or kills it ($p.Kill($true): SIGKILL to the whole tree) to test a killed run.
 #>
-function Start-ChildPwsh([string] $Command) {
+function Start-ChildPwsh([string] $Command, [string] $ErrorPreference = 'Stop') {
     $info = [Diagnostics.ProcessStartInfo]::new((Get-PwshPath))
-    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ProgressPreference = 'SilentlyContinue'; `$ErrorActionPreference = 'Stop'; Import-Module '$(Get-ModulePath)'; $Command") { $info.ArgumentList.Add($a) }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ProgressPreference = 'SilentlyContinue'; `$ErrorActionPreference = '$ErrorPreference'; Import-Module '$(Get-ModulePath)'; $Command") { $info.ArgumentList.Add($a) }
     $info.RedirectStandardError = $true
     [Diagnostics.Process]::Start($info)
 }
@@ -153,11 +179,62 @@ function Get-CorpusFileHash([string] $Root) {
 
 <#
 .SYNOPSIS
-    The kill-and-rerun loop: builds a corpus in a child pwsh, SIGKILLs it (the whole process tree)
-    after a random delay between 0 and 110 % of an uninterrupted build's duration (stratified, so
-    the last moments of a run and a finished run are hit too), reruns it to completion, and compares every
-    file with the uninterrupted corpus. Returns one row per try: the delay, whether the build had
-    finished before the kill, and the paths that differ, are missing or are extra.
+    The kill-and-rerun loop the robustness tests share. Runs a command ({0} standing for its folder)
+    in a child pwsh to completion in <Work>/reference, timing it (start-up included); then, for each
+    try, starts it in <Work>/try-N, SIGKILLs the whole process tree after a random delay and reruns
+    the same command there to completion. The delays are stratified: try i of n falls at random in
+    the i-th n-th of Span x the reference's duration, so the last try lands in a run's last moments
+    (or, with Span above 1, just after it finished). Returns the reference run and one row per try;
+    the caller checks the folders.
+#>
+function Invoke-KillLoop {
+    param(
+        [Parameter(Mandatory)] [string] $Command,
+        [Parameter(Mandatory)] [string] $Work,
+        [int] $Tries = 3,
+        [int] $RandomSeed = 7,
+        [double] $Span = 1.0,
+        [string] $ErrorPreference = 'Stop'
+    )
+    function Complete([Diagnostics.Process] $Process) {
+        # Standard error read while the child runs: a full pipe must not stall it.
+        $stderr = $Process.StandardError.ReadToEndAsync()
+        $Process.WaitForExit()
+        [pscustomobject]@{ ExitCode = $Process.ExitCode; Error = $stderr.Result }
+    }
+    $random = [Random]::new($RandomSeed)
+    $reference = Join-Path $Work 'reference'
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $run = Complete (Start-ChildPwsh ($Command -f $reference) $ErrorPreference)
+    $duration = $clock.Elapsed.TotalMilliseconds
+    if ($run.ExitCode -ne 0) { throw "The uninterrupted run failed (exit $($run.ExitCode)): $($run.Error)" }
+    $rows = for ($try = 1; $try -le $Tries; $try++) {
+        $folder = Join-Path $Work "try-$try"
+        $delay = [int]((($try - 1) + $random.NextDouble()) / $Tries * $Span * $duration)
+        $p = Start-ChildPwsh ($Command -f $folder) $ErrorPreference
+        $finished = $p.WaitForExit($delay)
+        if (-not $finished) { $p.Kill($true); $p.WaitForExit() }
+        $rerun = Complete (Start-ChildPwsh ($Command -f $folder) $ErrorPreference)
+        [pscustomobject]@{
+            Try      = $try
+            Folder   = $folder
+            DelayMs  = $delay
+            RunMs    = [int]$duration
+            Killed   = -not $finished
+            ExitCode = $rerun.ExitCode
+            Error    = $rerun.Error
+        }
+    }
+    [pscustomobject]@{ Reference = $reference; DurationMs = [int]$duration; Tries = @($rows) }
+}
+
+<#
+.SYNOPSIS
+    The corpus kill-and-rerun loop: builds a corpus in a child pwsh, SIGKILLs it after a random
+    delay between 0 and 110 % of an uninterrupted build's duration (Invoke-KillLoop), reruns it to
+    completion, and compares every file with the uninterrupted corpus. Returns one row per try: the
+    delay, whether the build had finished before the kill, and the paths that differ, are missing or
+    are extra.
 #>
 function Invoke-KillAndRerun {
     param(
@@ -170,46 +247,23 @@ function Invoke-KillAndRerun {
         [string] $End = '2019-08-20',
         [int] $RandomSeed = 11
     )
-    $random = [Random]::new($RandomSeed)
-    $work = New-TestFolder 'ds-kill-'
     $build = "New-PatchSample '{0}' -Catalog '$Catalog' -Start $Start -End $End -Count $Count -Seed $Seed -ThrottleLimit $ThrottleLimit -WarningAction SilentlyContinue | Out-Null"
-    function Start-Build([string] $Folder) {
-        $info = [Diagnostics.ProcessStartInfo]::new((Get-PwshPath))
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ProgressPreference = 'SilentlyContinue'; Import-Module '$(Get-ModulePath)'; $($build -f $Folder)") { $info.ArgumentList.Add($a) }
-        $info.RedirectStandardError = $true
-        [Diagnostics.Process]::Start($info)
-    }
-    # The uninterrupted corpus, and how long a whole build takes in a child (start-up included).
-    $reference = Join-Path $work 'reference'
-    $clock = [Diagnostics.Stopwatch]::StartNew()
-    $p = Start-Build $reference
-    $p.WaitForExit()
-    $duration = $clock.Elapsed.TotalMilliseconds
-    if ($p.ExitCode -ne 0) { throw "The uninterrupted build failed: $($p.StandardError.ReadToEnd())" }
-    $expected = Get-CorpusFileHash $reference
-    for ($try = 1; $try -le $Tries; $try++) {
-        $folder = Join-Path $work "try-$try"
-        # Stratified: try i of n falls at random in the i-th n-th of the span, so the last try
-        # always lands in the last moments of a build (or just after it finished).
-        $delay = [int]((($try - 1) + $random.NextDouble()) / $Tries * 1.1 * $duration)
-        $p = Start-Build $folder
-        $finished = $p.WaitForExit($delay)
-        if (-not $finished) { $p.Kill($true); $p.WaitForExit() }
-        $r = Start-Build $folder
-        $r.WaitForExit()
-        $actual = Get-CorpusFileHash $folder
+    $loop = Invoke-KillLoop -Command $build -Work (New-TestFolder 'ds-kill-') -Tries $Tries -RandomSeed $RandomSeed -Span 1.1 -ErrorPreference Continue
+    $expected = Get-CorpusFileHash $loop.Reference
+    foreach ($t in $loop.Tries) {
+        $actual = Get-CorpusFileHash $t.Folder
         [pscustomobject]@{
-            Try        = $try
-            DelayMs    = $delay
-            BuildMs    = [int]$duration
-            Killed     = -not $finished
-            RerunExit  = $r.ExitCode
+            Try        = $t.Try
+            DelayMs    = $t.DelayMs
+            BuildMs    = $t.RunMs
+            Killed     = $t.Killed
+            RerunExit  = $t.ExitCode
             Different  = @($expected.Keys | Where-Object { $actual.Contains($_) -and $actual[$_] -ne $expected[$_] })
             Missing    = @($expected.Keys | Where-Object { -not $actual.Contains($_) })
             Extra      = @($actual.Keys | Where-Object { -not $expected.Contains($_) })
-            Folder     = $folder
+            Folder     = $t.Folder
         }
     }
 }
 
-Export-ModuleMember -Function Get-ModulePath, Get-PwshPath, Get-TestFixture, Copy-TestCorpus, New-TestFolder, Invoke-ChildPwsh, Start-TestRunspace, Read-ParquetTable, Get-CorpusFileHash, Invoke-KillAndRerun, Start-ChildPwsh
+Export-ModuleMember -Function Get-ModulePath, Get-PwshPath, Get-TestFixture, Copy-TestCorpus, New-TestFolder, Remove-TestFolder, Invoke-ChildPwsh, Start-TestRunspace, Read-ParquetTable, Get-CorpusFileHash, Invoke-KillLoop, Invoke-KillAndRerun, Start-ChildPwsh

@@ -180,3 +180,5 @@ Describe 'Get-Embedding and Import-EmbeddingModel' {
         $err | Should -BeNullOrEmpty
     }
 }
+
+AfterAll { Remove-TestFolder }
