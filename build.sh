@@ -65,7 +65,7 @@ install_powershell() {
 # The native training engine over libtorch, into out/native (Core copies the .so from there).
 # LIBTORCH=/path/to/libtorch builds against another libtorch, e.g. a CUDA one.
 # libtorch's headers are precompiled once (a file of about 600 MiB) unless the disk is short of
-# room for it: then each file parses them itself, which costs about ten more minutes on 2 cores.
+# room for it: then each file parses them itself, which makes the engine build several times slower.
 # NATIVE_PCH=ON|OFF decides instead of the free space.
 NATIVE_PCH_MIN_FREE_MIB=${NATIVE_PCH_MIN_FREE_MIB:-3072}
 NATIVE_PCH_FILE="$NATIVE_OUT/CMakeFiles/deepsentinel_torch.dir/cmake_pch.hxx.gch"
@@ -81,18 +81,20 @@ configure_native() {
 
 build_native() {
     mkdir -p "$NATIVE_OUT"
-    local free pch=${NATIVE_PCH:-}
+    local free pch=${NATIVE_PCH:-} why="NATIVE_PCH=OFF"
     free=$(free_mib "$NATIVE_OUT")
     if [[ -z $pch ]]; then
         pch=ON
         if [[ ! -f $NATIVE_PCH_FILE ]] && ((free < NATIVE_PCH_MIN_FREE_MIB)); then
             pch=OFF
+            why="$free MiB free, under $NATIVE_PCH_MIN_FREE_MIB"
         fi
     fi
     if [[ $pch == ON ]]; then
         log "Building the native training engine in $NATIVE_OUT ($free MiB free)"
     else
-        log "Building the native training engine in $NATIVE_OUT without precompiled headers ($free MiB free; they need about 600 MiB)"
+        log "Building the native training engine in $NATIVE_OUT without precompiled headers ($why): slower, and 600 MiB less on disk"
+        rm -f "$NATIVE_PCH_FILE"
     fi
     configure_native "$pch"
     if cmake --build "$NATIVE_OUT" -j "${NATIVE_JOBS:-2}"; then
